@@ -1,0 +1,762 @@
+/* uk-config: loads and validates the uitkijk configuration file.
+ *
+ * Everything the file may contain is described by the static tables below: group_specs lists
+ * the groups, and each group has a table of keys with a type, whether the key is required or
+ * else its default, where its parsed value goes (an offset into UkConfig or into the group's
+ * element struct) and a description. Loading is driven by the tables only, so supporting a
+ * new key is one row plus a field to hold it, and a new group is one group row, a key table,
+ * a struct with its free function, and (for [kind:ID] groups) a GPtrArray in UkConfig.
+ *
+ * Order of work: every group name is checked first (in file order), then the single groups
+ * ([server], [storage]) in table order, then the [kind:ID] groups in file order. Within a
+ * group, unknown keys are reported first, then each known key is read in table order, so a
+ * key may depend on one above it ([storage] database on path). */
+
+#include "uk-config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+GQuark
+uk_config_error_quark(void)
+{
+  return g_quark_from_static_string("uk-config-error-quark");
+}
+
+#define ID_MAX_LENGTH 32
+#define HOSTNAME_MAX_LENGTH 253
+#define LABEL_MAX_LENGTH 63
+
+typedef enum {
+  KEY_STRING,    /* non-empty text, no control characters: gchar * */
+  KEY_PATH,      /* file or directory path, made absolute (see PathBase): gchar * */
+  KEY_HOST_PORT, /* HOST:PORT: gchar * host at offset, guint16 port at port_offset */
+  KEY_UINT,      /* decimal integer in [min, max]: guint */
+  KEY_ENUM,      /* one of choices: gint, the index in choices (an enum field) */
+  KEY_RTSP_URL,  /* rtsp:// or rtsps:// URL: gchar * */
+  KEY_ID_REF,    /* id of an existing group [ref_kind:ID]: gchar * */
+} KeyType;
+
+typedef enum {
+  KEY_OPTIONAL = 0,
+  KEY_REQUIRED = 1 << 0,   /* absent is an error */
+  KEY_DEFAULT_ID = 1 << 1, /* absent means the group's id */
+} KeyFlags;
+
+typedef enum {
+  BASE_CONFIG_DIR, /* relative paths are relative to the config file's folder */
+  BASE_STORAGE,    /* relative paths are relative to [storage] path */
+} PathBase;
+
+typedef struct {
+  const char *name;
+  KeyType type;
+  KeyFlags flags;
+  const char *default_value;  /* parsed like a value from the file; NULL for no default */
+  gsize offset;               /* of the field in the group's target struct */
+  gsize port_offset;          /* KEY_HOST_PORT */
+  guint min, max;             /* KEY_UINT */
+  const char *const *choices; /* KEY_ENUM, NULL-terminated, in enum order */
+  PathBase path_base;         /* KEY_PATH */
+  const char *ref_kind;       /* KEY_ID_REF */
+  const char *description;    /* for messages: what the key is */
+} KeySpec;
+
+typedef struct {
+  const char *kind; /* "server" for [server], or "camera" for [camera:ID] */
+  gboolean has_id;  /* [kind:ID], any number of them; else a single optional [kind] */
+  const KeySpec *keys;
+  gsize n_keys;
+  /* has_id only: the element struct, its id field, its free function, and the
+   * GPtrArray in UkConfig that holds the elements in file order. */
+  gsize element_size;
+  gsize id_offset;
+  GDestroyNotify element_free;
+  gsize array_offset;
+} GroupSpec;
+
+static const char *const transport_choices[] = { "tcp", "udp", NULL };
+G_STATIC_ASSERT(UK_TRANSPORT_TCP == 0 && UK_TRANSPORT_UDP == 1);
+G_STATIC_ASSERT(sizeof(UkTransport) == sizeof(gint));
+
+static const KeySpec server_keys[] = {
+  { .name = "listen",
+    .type = KEY_HOST_PORT,
+    .default_value = "127.0.0.1:8080",
+    .offset = offsetof(UkConfig, listen_host),
+    .port_offset = offsetof(UkConfig, listen_port),
+    .description = "address and port of the web interface" },
+};
+
+static const KeySpec storage_keys[] = {
+  { .name = "path",
+    .type = KEY_PATH,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkConfig, storage_path),
+    .path_base = BASE_CONFIG_DIR,
+    .description = "folder that holds the recordings" },
+  { .name = "database",
+    .type = KEY_PATH,
+    .default_value = "uitkijk.db",
+    .offset = offsetof(UkConfig, database_path),
+    .path_base = BASE_STORAGE,
+    .description = "SQLite database file" },
+  { .name = "segment_seconds",
+    .type = KEY_UINT,
+    .default_value = "60",
+    .offset = offsetof(UkConfig, segment_seconds),
+    .min = 2,
+    .max = 3600,
+    .description = "length of a recording segment in seconds" },
+};
+
+static const KeySpec area_keys[] = {
+  { .name = "name",
+    .type = KEY_STRING,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkAreaConfig, name),
+    .description = "display name of the area" },
+};
+
+static const KeySpec camera_keys[] = {
+  { .name = "name",
+    .type = KEY_STRING,
+    .flags = KEY_DEFAULT_ID,
+    .offset = offsetof(UkCameraConfig, name),
+    .description = "display name of the camera" },
+  { .name = "area",
+    .type = KEY_ID_REF,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkCameraConfig, area),
+    .ref_kind = "area",
+    .description = "id of the [area:ID] group the camera belongs to" },
+  { .name = "url",
+    .type = KEY_RTSP_URL,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkCameraConfig, url),
+    .description = "RTSP URL of the camera's stream" },
+  { .name = "location",
+    .type = KEY_STRING,
+    .offset = offsetof(UkCameraConfig, location),
+    .description = "where the camera is, as free text" },
+  { .name = "transport",
+    .type = KEY_ENUM,
+    .default_value = "tcp",
+    .offset = offsetof(UkCameraConfig, transport),
+    .choices = transport_choices,
+    .description = "RTP transport for the stream" },
+};
+
+static void area_free(gpointer data);
+static void camera_free(gpointer data);
+
+/* Single groups come first: their values are read before any [kind:ID] group. */
+static const GroupSpec group_specs[] = {
+  { .kind = "server", .keys = server_keys, .n_keys = G_N_ELEMENTS(server_keys) },
+  { .kind = "storage", .keys = storage_keys, .n_keys = G_N_ELEMENTS(storage_keys) },
+  { .kind = "area",
+    .has_id = TRUE,
+    .keys = area_keys,
+    .n_keys = G_N_ELEMENTS(area_keys),
+    .element_size = sizeof(UkAreaConfig),
+    .id_offset = offsetof(UkAreaConfig, id),
+    .element_free = area_free,
+    .array_offset = offsetof(UkConfig, areas) },
+  { .kind = "camera",
+    .has_id = TRUE,
+    .keys = camera_keys,
+    .n_keys = G_N_ELEMENTS(camera_keys),
+    .element_size = sizeof(UkCameraConfig),
+    .id_offset = offsetof(UkCameraConfig, id),
+    .element_free = camera_free,
+    .array_offset = offsetof(UkConfig, cameras) },
+};
+
+typedef struct {
+  const char *path;     /* for messages; NULL when loading from data */
+  const char *base_dir; /* absolute */
+  GKeyFile *key_file;
+  UkConfig *config;
+} LoadContext;
+
+static gpointer
+field_at(gpointer base, gsize offset)
+{
+  return (guint8 *)base + offset;
+}
+
+static void
+area_free(gpointer data)
+{
+  UkAreaConfig *area = data;
+
+  g_free(area->id);
+  g_free(area->name);
+  g_free(area);
+}
+
+static void
+camera_free(gpointer data)
+{
+  UkCameraConfig *camera = data;
+
+  g_free(camera->id);
+  g_free(camera->name);
+  g_free(camera->area);
+  g_free(camera->url);
+  g_free(camera->location);
+  g_free(camera);
+}
+
+void
+uk_config_free(UkConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free(config->path);
+  g_free(config->listen_host);
+  g_free(config->storage_path);
+  g_free(config->database_path);
+  for (gsize i = 0; i < G_N_ELEMENTS(group_specs); i++) {
+    if (group_specs[i].has_id)
+      g_clear_pointer((GPtrArray **)field_at(config, group_specs[i].array_offset),
+                      g_ptr_array_unref);
+  }
+  g_free(config);
+}
+
+static UkConfig *
+config_new(void)
+{
+  UkConfig *config = g_new0(UkConfig, 1);
+
+  for (gsize i = 0; i < G_N_ELEMENTS(group_specs); i++) {
+    if (group_specs[i].has_id)
+      *(GPtrArray **)field_at(config, group_specs[i].array_offset)
+          = g_ptr_array_new_with_free_func(group_specs[i].element_free);
+  }
+  return config;
+}
+
+/* @text as-is when it is printable UTF-8, else escaped, for names from the file that appear in
+ * messages. (transfer full) */
+static gchar *
+printable(const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++) {
+    if (g_ascii_iscntrl(*p))
+      return g_strescape(text, NULL);
+  }
+  return g_utf8_validate(text, -1, NULL) ? g_strdup(text) : g_strescape(text, NULL);
+}
+
+/* Sets @error to "PATH: group [GROUP]: MESSAGE", leaving out what is NULL. */
+static void set_error(const LoadContext *ctx, GError **error, UkConfigError code, const char *group,
+                      const char *format, ...) G_GNUC_PRINTF(5, 6);
+
+static void
+set_error(const LoadContext *ctx, GError **error, UkConfigError code, const char *group,
+          const char *format, ...)
+{
+  g_autoptr(GString) message = g_string_new(NULL);
+  va_list args;
+
+  if (ctx->path != NULL)
+    g_string_append_printf(message, "%s: ", ctx->path);
+  if (group != NULL) {
+    g_autofree gchar *group_text = printable(group);
+
+    g_string_append_printf(message, "group [%s]: ", group_text);
+  }
+  va_start(args, format);
+  g_string_append_vprintf(message, format, args);
+  va_end(args);
+  g_set_error_literal(error, UK_CONFIG_ERROR, code, message->str);
+}
+
+static gboolean
+has_control_chars(const char *text)
+{
+  for (const char *p = text; *p != '\0'; p++) {
+    if (g_ascii_iscntrl(*p))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* @value as it may appear in a message: control characters escaped, and the user:password
+ * part of a URL hidden, since messages end up in logs. (transfer full) */
+static gchar *
+quote_value(const KeySpec *key, const char *value)
+{
+  GString *quoted = g_string_new(NULL);
+  const char *p = value;
+
+  if (key->type == KEY_RTSP_URL) {
+    const char *authority = strstr(value, "://");
+    const char *at = authority != NULL ? strchr(authority, '@') : NULL;
+    const char *slash = authority != NULL ? strchr(authority + 3, '/') : NULL;
+
+    if (at != NULL && (slash == NULL || at < slash)) {
+      g_string_append_len(quoted, value, authority + 3 - value);
+      g_string_append(quoted, "***");
+      p = at;
+    }
+  }
+  for (; *p != '\0'; p++) {
+    if (g_ascii_iscntrl(*p))
+      g_string_append_printf(quoted, "\\x%02x", (guchar)*p);
+    else
+      g_string_append_c(quoted, *p);
+  }
+  return g_string_free(quoted, FALSE);
+}
+
+/* Parses a whole string of decimal digits (no sign, no spaces) within [min, max]. */
+static gboolean
+parse_uint(const char *text, guint min, guint max, guint *out)
+{
+  guint64 value;
+
+  for (const char *p = text; *p != '\0'; p++) {
+    if (!g_ascii_isdigit(*p))
+      return FALSE;
+  }
+  if (!g_ascii_string_to_unsigned(text, 10, min, max, &value, NULL))
+    return FALSE;
+  *out = (guint)value;
+  return TRUE;
+}
+
+/* A DNS host name (letters, digits and '-' in dot-separated labels) or an IPv4 address. */
+static gboolean
+is_hostname_or_ipv4(const char *host)
+{
+  gsize label_length = 0;
+  gboolean all_numeric = TRUE;
+
+  if (strchr(host, ':') == NULL && g_hostname_is_ip_address(host))
+    return TRUE;
+  if (*host == '\0' || strlen(host) > HOSTNAME_MAX_LENGTH)
+    return FALSE;
+  for (const char *p = host;; p++) {
+    if (*p == '.' || *p == '\0') {
+      if (label_length == 0 || p[-1] == '-')
+        return FALSE;
+      if (*p == '\0')
+        break;
+      label_length = 0;
+    } else if (g_ascii_isalnum(*p) || (*p == '-' && label_length > 0)) {
+      if (++label_length > LABEL_MAX_LENGTH)
+        return FALSE;
+      if (!g_ascii_isdigit(*p))
+        all_numeric = FALSE;
+    } else {
+      return FALSE;
+    }
+  }
+  /* "999.1.2.3" is a bad IPv4 address rather than a host name. */
+  return !all_numeric;
+}
+
+/* HOST:PORT, with HOST a host name, an IPv4 address or a bracketed IPv6 address. The host is
+ * returned without brackets. */
+static gboolean
+parse_host_port(const char *value, gchar **out_host, guint16 *out_port)
+{
+  g_autofree gchar *host = NULL;
+  const char *port_text;
+  guint port;
+
+  if (value[0] == '[') {
+    const char *close = strchr(value, ']');
+
+    if (close == NULL || close[1] != ':')
+      return FALSE;
+    host = g_strndup(value + 1, close - value - 1);
+    if (strchr(host, ':') == NULL || !g_hostname_is_ip_address(host))
+      return FALSE;
+    port_text = close + 2;
+  } else {
+    const char *colon = strchr(value, ':');
+
+    if (colon == NULL)
+      return FALSE;
+    host = g_strndup(value, colon - value);
+    if (!is_hostname_or_ipv4(host))
+      return FALSE;
+    port_text = colon + 1;
+  }
+  if (!parse_uint(port_text, 1, G_MAXUINT16, &port))
+    return FALSE;
+
+  *out_host = g_steal_pointer(&host);
+  *out_port = (guint16)port;
+  return TRUE;
+}
+
+static gboolean
+is_rtsp_url(const char *value)
+{
+  g_autoptr(GUri) uri = NULL;
+  const char *scheme;
+  const char *host;
+
+  for (const char *p = value; *p != '\0'; p++) {
+    if (g_ascii_iscntrl(*p) || g_ascii_isspace(*p))
+      return FALSE;
+  }
+  uri = g_uri_parse(value, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL)
+    return FALSE;
+  scheme = g_uri_get_scheme(uri);
+  host = g_uri_get_host(uri);
+  return (g_ascii_strcasecmp(scheme, "rtsp") == 0 || g_ascii_strcasecmp(scheme, "rtsps") == 0)
+         && host != NULL && *host != '\0';
+}
+
+/* Replaces the string field at @field with @value. */
+static void
+set_string(gpointer field, gchar *value)
+{
+  gchar **string_field = field;
+
+  g_free(*string_field);
+  *string_field = value;
+}
+
+/* Parses @value for @key and stores it in @target. On failure returns FALSE with @reason set to
+ * what a valid value looks like. */
+static gboolean
+parse_value(const LoadContext *ctx, const KeySpec *key, const char *value, gpointer target,
+            gchar **reason)
+{
+  gpointer field = field_at(target, key->offset);
+
+  switch (key->type) {
+    case KEY_STRING:
+      if (*value == '\0' || has_control_chars(value)) {
+        *reason = g_strdup("expected non-empty text without control characters");
+        return FALSE;
+      }
+      set_string(field, g_strdup(value));
+      return TRUE;
+
+    case KEY_PATH: {
+      const char *base = key->path_base == BASE_STORAGE ? ctx->config->storage_path : ctx->base_dir;
+
+      if (*value == '\0' || has_control_chars(value)) {
+        *reason = g_strdup("expected a non-empty path without control characters");
+        return FALSE;
+      }
+      g_assert(base != NULL);
+      set_string(field, g_canonicalize_filename(value, base));
+      return TRUE;
+    }
+
+    case KEY_HOST_PORT: {
+      gchar *host = NULL;
+      guint16 port;
+
+      if (!parse_host_port(value, &host, &port)) {
+        *reason = g_strdup("expected HOST:PORT, with HOST an IPv4 address, a host name or "
+                           "an [IPv6] address in brackets, and PORT from 1 to 65535");
+        return FALSE;
+      }
+      set_string(field, host);
+      *(guint16 *)field_at(target, key->port_offset) = port;
+      return TRUE;
+    }
+
+    case KEY_UINT:
+      if (!parse_uint(value, key->min, key->max, field)) {
+        *reason = g_strdup_printf("expected a whole number from %u to %u", key->min, key->max);
+        return FALSE;
+      }
+      return TRUE;
+
+    case KEY_ENUM: {
+      g_autofree gchar *choices = NULL;
+
+      for (gint i = 0; key->choices[i] != NULL; i++) {
+        if (strcmp(value, key->choices[i]) == 0) {
+          /* The field is an enum; its size is checked against gint above. */
+          memcpy(field, &i, sizeof i);
+          return TRUE;
+        }
+      }
+      choices = g_strjoinv(", ", (gchar **)key->choices);
+      *reason = g_strdup_printf("expected one of: %s", choices);
+      return FALSE;
+    }
+
+    case KEY_RTSP_URL:
+      if (!is_rtsp_url(value)) {
+        *reason = g_strdup("expected an rtsp:// or rtsps:// URL with a host, without spaces");
+        return FALSE;
+      }
+      set_string(field, g_strdup(value));
+      return TRUE;
+
+    case KEY_ID_REF: {
+      g_autofree gchar *group = g_strdup_printf("%s:%s", key->ref_kind, value);
+
+      if (!g_key_file_has_group(ctx->key_file, group)) {
+        *reason = g_strdup_printf("there is no group [%s]", group);
+        return FALSE;
+      }
+      set_string(field, g_strdup(value));
+      return TRUE;
+    }
+
+    default:
+      g_assert_not_reached();
+  }
+}
+
+static const KeySpec *
+find_key(const GroupSpec *spec, const char *name)
+{
+  for (gsize i = 0; i < spec->n_keys; i++) {
+    if (strcmp(spec->keys[i].name, name) == 0)
+      return &spec->keys[i];
+  }
+  return NULL;
+}
+
+/* Reads group @group (which may be absent from the file) of kind @spec into @target. */
+static gboolean
+load_group(const LoadContext *ctx, const GroupSpec *spec, const char *group, const char *id,
+           gpointer target, GError **error)
+{
+  gboolean present = g_key_file_has_group(ctx->key_file, group);
+
+  if (present) {
+    g_auto(GStrv) names = g_key_file_get_keys(ctx->key_file, group, NULL, NULL);
+
+    for (gsize i = 0; names != NULL && names[i] != NULL; i++) {
+      if (find_key(spec, names[i]) == NULL) {
+        g_autoptr(GString) known = g_string_new(NULL);
+        g_autofree gchar *name = printable(names[i]);
+
+        for (gsize k = 0; k < spec->n_keys; k++)
+          g_string_append_printf(known, "%s%s", k > 0 ? ", " : "", spec->keys[k].name);
+        set_error(ctx, error, UK_CONFIG_ERROR_UNKNOWN, group, "unknown key '%s' (known keys: %s)",
+                  name, known->str);
+        return FALSE;
+      }
+    }
+  }
+
+  for (gsize i = 0; i < spec->n_keys; i++) {
+    const KeySpec *key = &spec->keys[i];
+    g_autofree gchar *value = NULL;
+    g_autofree gchar *reason = NULL;
+
+    if (present && g_key_file_has_key(ctx->key_file, group, key->name, NULL)) {
+      g_autoptr(GError) local_error = NULL;
+
+      /* On a bad escape GKeyFile sets the error and still returns a string. */
+      value = g_key_file_get_string(ctx->key_file, group, key->name, &local_error);
+      if (local_error != NULL) {
+        set_error(ctx, error, UK_CONFIG_ERROR_INVALID, group, "key '%s': %s", key->name,
+                  local_error->message);
+        return FALSE;
+      }
+      /* GKeyFile keeps trailing blanks; they are never meant. */
+      g_strchomp(value);
+    } else if (key->flags & KEY_REQUIRED) {
+      set_error(ctx, error, UK_CONFIG_ERROR_MISSING, group, "missing required key '%s' (%s)",
+                key->name, key->description);
+      return FALSE;
+    } else if (key->flags & KEY_DEFAULT_ID) {
+      value = g_strdup(id);
+    } else if (key->default_value != NULL) {
+      value = g_strdup(key->default_value);
+    } else {
+      continue;
+    }
+
+    if (!parse_value(ctx, key, value, target, &reason)) {
+      g_autofree gchar *quoted = quote_value(key, value);
+
+      set_error(ctx, error, UK_CONFIG_ERROR_INVALID, group, "key '%s': invalid value '%s': %s%s",
+                key->name, quoted, reason,
+                strchr(value, '#') != NULL ? " (comments must be on a line of their own)" : "");
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* The spec for group name @group, and its id for [kind:ID] groups (pointing into @group). */
+static const GroupSpec *
+find_group(const char *group, const char **out_id)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS(group_specs); i++) {
+    const GroupSpec *spec = &group_specs[i];
+    gsize kind_length = strlen(spec->kind);
+
+    if (!spec->has_id && strcmp(group, spec->kind) == 0) {
+      *out_id = NULL;
+      return spec;
+    }
+    if (spec->has_id && strncmp(group, spec->kind, kind_length) == 0 && group[kind_length] == ':') {
+      *out_id = group + kind_length + 1;
+      return spec;
+    }
+  }
+  return NULL;
+}
+
+static gboolean
+check_group_names(const LoadContext *ctx, GStrv groups, GError **error)
+{
+  for (gsize i = 0; groups[i] != NULL; i++) {
+    const char *id;
+
+    if (find_group(groups[i], &id) == NULL) {
+      g_autoptr(GString) known = g_string_new(NULL);
+      g_autofree gchar *name = printable(groups[i]);
+
+      for (gsize k = 0; k < G_N_ELEMENTS(group_specs); k++)
+        g_string_append_printf(known, "%s[%s%s]", k > 0 ? ", " : "", group_specs[k].kind,
+                               group_specs[k].has_id ? ":ID" : "");
+      set_error(ctx, error, UK_CONFIG_ERROR_UNKNOWN, NULL, "unknown group [%s] (known groups: %s)",
+                name, known->str);
+      return FALSE;
+    }
+    if (id != NULL && !uk_config_id_is_valid(id)) {
+      g_autofree gchar *id_text = printable(id);
+
+      set_error(ctx, error, UK_CONFIG_ERROR_INVALID, groups[i],
+                "invalid id '%s': an id is 1 to %d characters from a-z, 0-9, '_' and '-', "
+                "not starting with '-'",
+                id_text, ID_MAX_LENGTH);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static UkConfig *
+load(const char *data, gsize length, const char *path, const char *base_dir, GError **error)
+{
+  g_autoptr(GKeyFile) key_file = g_key_file_new();
+  g_autoptr(UkConfig) config = config_new();
+  g_autoptr(GError) local_error = NULL;
+  g_auto(GStrv) groups = NULL;
+  LoadContext ctx = { path, base_dir, key_file, config };
+
+  /* Keeping translations makes "name[nl]" visible to g_key_file_get_keys(), and so an
+   * unknown key instead of silently ignored. */
+  if (!g_key_file_load_from_data(key_file, data, length, G_KEY_FILE_KEEP_TRANSLATIONS,
+                                 &local_error)) {
+    set_error(&ctx, error, UK_CONFIG_ERROR_PARSE, NULL, "%s", local_error->message);
+    return NULL;
+  }
+
+  groups = g_key_file_get_groups(key_file, NULL);
+  if (!check_group_names(&ctx, groups, error))
+    return NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS(group_specs); i++) {
+    if (!group_specs[i].has_id
+        && !load_group(&ctx, &group_specs[i], group_specs[i].kind, NULL, config, error))
+      return NULL;
+  }
+
+  for (gsize i = 0; groups[i] != NULL; i++) {
+    const char *id;
+    const GroupSpec *spec = find_group(groups[i], &id);
+    gpointer element;
+
+    if (!spec->has_id)
+      continue;
+    element = g_malloc0(spec->element_size);
+    *(gchar **)field_at(element, spec->id_offset) = g_strdup(id);
+    if (!load_group(&ctx, spec, groups[i], id, element, error)) {
+      spec->element_free(element);
+      return NULL;
+    }
+    g_ptr_array_add(*(GPtrArray **)field_at(config, spec->array_offset), element);
+  }
+
+  return g_steal_pointer(&config);
+}
+
+UkConfig *
+uk_config_load(const char *path, GError **error)
+{
+  g_autofree gchar *absolute = NULL;
+  g_autofree gchar *contents = NULL;
+  g_autofree gchar *dir = NULL;
+  gsize length;
+  UkConfig *config;
+
+  g_return_val_if_fail(path != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  absolute = g_canonicalize_filename(path, NULL);
+  if (!g_file_get_contents(absolute, &contents, &length, error))
+    return NULL;
+  dir = g_path_get_dirname(absolute);
+  config = load(contents, length, path, dir, error);
+  if (config != NULL)
+    config->path = g_steal_pointer(&absolute);
+  return config;
+}
+
+UkConfig *
+uk_config_load_from_data(const char *data, gsize length, const char *base_dir, GError **error)
+{
+  g_autofree gchar *absolute_base = NULL;
+
+  g_return_val_if_fail(data != NULL, NULL);
+  g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+  absolute_base = g_canonicalize_filename(base_dir != NULL ? base_dir : ".", NULL);
+  return load(data, length, NULL, absolute_base, error);
+}
+
+const UkCameraConfig *
+uk_config_find_camera(const UkConfig *config, const char *id)
+{
+  g_return_val_if_fail(config != NULL, NULL);
+
+  for (guint i = 0; id != NULL && i < config->cameras->len; i++) {
+    const UkCameraConfig *camera = g_ptr_array_index(config->cameras, i);
+
+    if (strcmp(camera->id, id) == 0)
+      return camera;
+  }
+  return NULL;
+}
+
+const UkAreaConfig *
+uk_config_find_area(const UkConfig *config, const char *id)
+{
+  g_return_val_if_fail(config != NULL, NULL);
+
+  for (guint i = 0; id != NULL && i < config->areas->len; i++) {
+    const UkAreaConfig *area = g_ptr_array_index(config->areas, i);
+
+    if (strcmp(area->id, id) == 0)
+      return area;
+  }
+  return NULL;
+}
+
+gboolean
+uk_config_id_is_valid(const char *id)
+{
+  gsize length = 0;
+
+  if (id == NULL || id[0] == '-')
+    return FALSE;
+  for (const char *p = id; *p != '\0'; p++, length++) {
+    if (!(g_ascii_islower(*p) || g_ascii_isdigit(*p) || *p == '_' || *p == '-'))
+      return FALSE;
+  }
+  return length >= 1 && length <= ID_MAX_LENGTH;
+}

@@ -1,0 +1,50 @@
+/* uk-clockmap: maps a camera's media clock (RTP timestamps) to wall-clock time.
+ *
+ * Cameras' clocks drift (tens to hundreds of ppm) and many never sync NTP, so
+ * the camera's own idea of time is not trusted. Instead each frame's wall time
+ * follows the server's arrival clock, slewed (never stepped) within a run:
+ *   wall(frame) = wall(previous) + media_delta * rate
+ * where rate is re-chosen every UK_CLOCKMAP_WINDOW_90K of media so that wall
+ * times track the earliest arrivals (the least-delayed frames) of the last
+ * window, within +-UK_CLOCKMAP_MAX_SLEW_PPM. The drift learnt during a run is
+ * kept for the camera's next run. docs/TIME.md explains and justifies this.
+ *
+ * Not thread-safe: each camera's map is used by that camera's streaming thread. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define UK_CLOCKMAP_WINDOW_90K (5 * 90000)
+#define UK_CLOCKMAP_MAX_SLEW_PPM 2000.0
+
+typedef struct {
+  /* learnt across runs */
+  double drift_rate; /* wall seconds per media second, from the trend of arrivals */
+
+  /* the current run */
+  gboolean running;
+  gint64 last_media_90k, last_wall_90k; /* the last mapped frame */
+  double rate;                          /* rate in force for this window */
+  gint64 window_start_90k;              /* media time the window began */
+  gint64 window_min_resid_90k;          /* min(arrival - wall) in the window */
+  gint64 window_min_media_90k, window_min_arrival_90k;
+  gboolean have_anchor; /* first window's least-delayed frame, for the trend */
+  gint64 anchor_media_90k, anchor_arrival_90k;
+  gint64 max_abs_resid_90k; /* statistics: worst |arrival - wall| in this run */
+} UkClockMap;
+
+void uk_clockmap_init (UkClockMap *map);
+
+/* Ends the current run; the learnt drift is kept. */
+void uk_clockmap_end_run (UkClockMap *map);
+
+/* Maps the frame presented at @media_90k (camera clock, any origin, must not go
+ * backwards within a run) that arrived at @arrival_90k (server wall clock).
+ * The first frame after uk_clockmap_init or uk_clockmap_end_run starts a run
+ * and maps to its arrival time. Returns the frame's wall time; strictly
+ * increasing within a run. */
+gint64 uk_clockmap_map (UkClockMap *map, gint64 media_90k, gint64 arrival_90k);
+
+G_END_DECLS

@@ -1,0 +1,201 @@
+"""Shared helpers for uitkijk's black-box tests.
+
+The tests start the real `uitkijk` binary (path in $UITKIJK) on free ports,
+with real simulated cameras (`uitkijk testcam`, gst-rtsp-server), real sqlite
+files in a temporary folder, and check recordings with the real ffprobe.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+UITKIJK = os.environ.get("UITKIJK", "uitkijk")
+SEI_MARK = b"uitkijk capture_us="
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(what, fn, timeout, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def port_open(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class Proc:
+    """A child process whose output goes to a log file in the test folder."""
+
+    def __init__(self, name, args, folder):
+        self.name = name
+        self.log_path = os.path.join(folder, f"{name}.log")
+        self.log = open(self.log_path, "ab")
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.alive():
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+        return self.p.returncode
+
+    def tail(self, n=30):
+        with open(self.log_path, "rb") as f:
+            return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
+
+
+def start_testcam(folder, port, cameras=1, drift_ppm=0, h265=False, name="testcam"):
+    args = [UITKIJK, "testcam", "--cameras", str(cameras), "--port", str(port),
+            "--clip-seconds", "4"]
+    if drift_ppm:
+        args += ["--drift-ppm", str(drift_ppm)]
+    if h265:
+        args.append("--h265")
+    proc = Proc(name, args, folder)
+    wait_until(f"{name} listening on {port}", lambda: port_open(port) or not proc.alive(), 60)
+    assert proc.alive(), proc.tail()
+    return proc
+
+
+def write_config(folder, cameras, segment_seconds=60, listen_port=None, extra=""):
+    """cameras: list of (camera_id, area_id, url)."""
+    listen_port = listen_port or free_port()
+    lines = ["[server]", f"listen = 127.0.0.1:{listen_port}", "",
+             "[storage]", f"path = {folder}/data", f"segment_seconds = {segment_seconds}", ""]
+    for area in sorted({c[1] for c in cameras}):
+        lines += [f"[area:{area}]", f"name = Area {area}", ""]
+    for cam, area, url in cameras:
+        lines += [f"[camera:{cam}]", f"area = {area}", f"url = {url}", ""]
+    path = os.path.join(folder, "uitkijk.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + extra)
+    return path
+
+
+def start_serve(folder, config, name="serve"):
+    return Proc(name, [UITKIJK, "serve", "-c", config], folder)
+
+
+def cli(*args, check=True):
+    r = subprocess.run([UITKIJK, *args], capture_output=True, text=True, timeout=60)
+    if check and r.returncode != 0:
+        raise AssertionError(f"uitkijk {' '.join(args)} exited {r.returncode}: {r.stderr}")
+    return r
+
+
+def recordings(config, camera, *extra):
+    return json.loads(cli("recordings", "-c", config, camera, "--json", *extra).stdout)
+
+
+def locate(config, camera, t):
+    r = cli("locate", "-c", config, camera, t, "--json", check=False)
+    return (json.loads(r.stdout) if r.returncode == 0 else None), r
+
+
+def rfc3339(us):
+    """Formats microseconds since the epoch as RFC 3339 UTC with milliseconds (floor)."""
+    secs, rem = divmod(int(us), 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{rem // 1000:03d}Z"
+
+
+def parse_rfc3339_us(text):
+    """Parses the UTC form uitkijk prints into microseconds."""
+    import calendar
+    main, frac = text.rstrip("Z").split(".")
+    secs = calendar.timegm(time.strptime(main, "%Y-%m-%dT%H:%M:%S"))
+    return secs * 1_000_000 + int(frac.ljust(6, "0")[:6])
+
+
+def sei_of(data):
+    i = data.find(SEI_MARK)
+    if i < 0:
+        return None
+    fields = data[i + len(b"uitkijk "):i + 120].split(b" ")
+    out = {}
+    for f in fields:
+        if b"=" in f:
+            k, v = f.split(b"=", 1)
+            digits = b"".join(c for c in (v[j:j + 1] for j in range(len(v))) if c.isdigit())
+            if digits:
+                out[k.decode()] = int(digits)
+    return out
+
+
+def probe_frames(path):
+    """Every packet of a recording, read by ffprobe: pts_time, key flag, and the
+    capture time and frame number of the simulated camera's SEI."""
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_packets",
+                        "-show_data", "-of", "json", path], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, f"ffprobe failed on {path}: {r.stderr}"
+    assert r.stderr.strip() == "", f"ffprobe reported errors on {path}: {r.stderr}"
+    frames = []
+    for p in json.loads(r.stdout).get("packets", []):
+        hexdump = "".join(line[10:49].replace(" ", "") for line in p["data"].splitlines())
+        data = bytes.fromhex(hexdump)
+        sei = sei_of(data) or {}
+        frames.append({"pts_time": float(p["pts_time"]), "key": "K" in p.get("flags", ""),
+                       "capture_us": sei.get("capture_us"), "frame": sei.get("frame")})
+    return frames
+
+
+def tmpdir(name):
+    return tempfile.mkdtemp(prefix=f"uk-{name}-")
+
+
+class Tests:
+    """A tiny runner: each test_* method runs in order; prints a summary line."""
+
+    def run(self):
+        names = [n for n in dir(self) if n.startswith("test_")]
+        names.sort(key=lambda n: getattr(self, n).__code__.co_firstlineno)
+        only = os.environ.get("UK_ONLY")
+        passed = failed = 0
+        for n in names:
+            if only and only not in n:
+                continue
+            t0 = time.monotonic()
+            try:
+                getattr(self, n)()
+                passed += 1
+                log(f"ok   {n} ({time.monotonic() - t0:.1f} s)")
+            except Exception as e:  # noqa: BLE001 - report every failure
+                failed += 1
+                log(f"FAIL {n}: {type(e).__name__}: {e}")
+                import traceback
+                traceback.print_exc()
+        if hasattr(self, "cleanup"):
+            self.cleanup()
+        log(f"{passed} passed, {failed} failed")
+        sys.exit(1 if failed else 0)
