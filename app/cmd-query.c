@@ -72,6 +72,12 @@ parse_time_arg (const char *what, const char *text, gint64 *out)
   return FALSE;
 }
 
+static UkStore *
+open_store (const UkConfig *config, GError **error)
+{
+  return uk_store_open_readonly (config->database_path, error);
+}
+
 /* The frames of a recording: from the database index, or from the file while
  * it is being written. (transfer full) */
 static GArray *
@@ -117,9 +123,16 @@ uk_cmd_recordings (int argc, char **argv)
   }
 
   g_autoptr (GError) error = NULL;
-  g_autoptr (UkStore) store = uk_store_open (config->database_path, &error);
-  g_autoptr (GPtrArray) segs = store ? uk_store_recordings (store, cam->id, from_90k, to_90k, &error) : NULL;
-  g_autoptr (GPtrArray) gaps = segs ? uk_store_gaps (store, cam->id, from_90k, to_90k, &error) : NULL;
+  g_autoptr (UkStore) store = open_store (config, &error);
+  g_autoptr (GPtrArray) segs = NULL, gaps = NULL;
+  if (store) {
+    segs = uk_store_recordings (store, cam->id, from_90k, to_90k, &error);
+    gaps = segs ? uk_store_gaps (store, cam->id, from_90k, to_90k, &error) : NULL;
+  } else if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+    /* Nothing recorded yet. */
+    segs = g_ptr_array_new ();
+    gaps = g_ptr_array_new ();
+  }
   if (!gaps) {
     fprintf (stderr, "uitkijk: %s\n", error->message);
     return 1;
@@ -209,7 +222,13 @@ uk_cmd_locate (int argc, char **argv)
     return 2;
 
   g_autoptr (GError) error = NULL;
-  g_autoptr (UkStore) store = uk_store_open (config->database_path, &error);
+  g_autoptr (UkStore) store = open_store (config, &error);
+  if (!store && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+    g_autofree gchar *ts = uk_time_format_rfc3339 (t);
+    fprintf (stderr, "uitkijk: camera %s has no recording at %s (nothing recorded yet)\n",
+             cam->id, ts);
+    return 1;
+  }
   g_autoptr (GPtrArray) segs = store ? uk_store_recordings (store, cam->id, t, t + 1, &error) : NULL;
   if (!segs) {
     fprintf (stderr, "uitkijk: %s\n", error->message);

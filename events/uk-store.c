@@ -199,6 +199,38 @@ uk_store_open (const char *path, GError **error)
   return g_steal_pointer (&s);
 }
 
+UkStore *
+uk_store_open_readonly (const char *path, GError **error)
+{
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "no database at %s yet", path);
+    return NULL;
+  }
+  g_autoptr (UkStore) s = g_new0 (UkStore, 1);
+  s->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_stmt);
+  int rc = sqlite3_open_v2 (path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    g_set_error (error, UK_STORE_ERROR, UK_STORE_ERROR_SQLITE, "cannot open database %s: %s",
+                 path, s->db ? sqlite3_errmsg (s->db) : sqlite3_errstr (rc));
+    return NULL;
+  }
+  sqlite3_busy_timeout (s->db, 10000);
+  gint v = uk_store_version (s);
+  if (v == 0) {
+    /* Created a moment ago by a daemon that has not migrated it yet. */
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, "database %s is still empty", path);
+    return NULL;
+  }
+  if (v != uk_store_latest_version ()) {
+    g_set_error (error, UK_STORE_ERROR, UK_STORE_ERROR_VERSION,
+                 "database %s has schema version %d, this uitkijk expects %d%s", path, v,
+                 uk_store_latest_version (),
+                 v < uk_store_latest_version () ? ": start `uitkijk serve` once to migrate it" : "");
+    return NULL;
+  }
+  return g_steal_pointer (&s);
+}
+
 void
 uk_store_free (UkStore *s)
 {

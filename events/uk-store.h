@@ -52,6 +52,10 @@ typedef struct _UkStore UkStore;
 
 /* Opens (creating if needed) and migrates the database at @path. (transfer full) */
 UkStore *uk_store_open (const char *path, GError **error);
+/* Opens an existing database for reading only (command-line queries while the
+ * daemon writes). Fails with G_FILE_ERROR_NOENT when there is none yet and
+ * with UK_STORE_ERROR_VERSION when it needs a migration. (transfer full) */
+UkStore *uk_store_open_readonly (const char *path, GError **error);
 void uk_store_free (UkStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkStore, uk_store_free)
 

@@ -47,17 +47,27 @@ window_close (UkClockMap *map, gint64 media_90k, gint64 wall_90k)
   window_reset (map, media_90k);
 }
 
+void
+uk_clockmap_start (UkClockMap *map, gint64 media_90k, gint64 wall_90k)
+{
+  map->running = TRUE;
+  map->started = FALSE;
+  map->last_media_90k = media_90k;
+  map->last_wall_90k = wall_90k;
+  map->rate = map->drift_rate;
+  map->have_anchor = FALSE;
+  map->max_abs_resid_90k = 0;
+  window_reset (map, media_90k);
+}
+
 gint64
 uk_clockmap_map (UkClockMap *map, gint64 media_90k, gint64 arrival_90k)
 {
-  if (!map->running) {
-    map->running = TRUE;
-    map->last_media_90k = media_90k;
-    map->last_wall_90k = arrival_90k;
-    map->rate = map->drift_rate;
-    map->have_anchor = FALSE;
-    map->max_abs_resid_90k = 0;
-    window_reset (map, media_90k);
+  if (!map->running)
+    uk_clockmap_start (map, media_90k, arrival_90k);
+  if (!map->started) {
+    /* The run's first frame: its wall time is the origin given at start. */
+    map->started = TRUE;
   } else {
     gint64 delta = MAX (media_90k - map->last_media_90k, 0);
     gint64 wall = map->last_wall_90k + (gint64) llround ((double) delta * map->rate);

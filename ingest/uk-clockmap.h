@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 
 #define UK_CLOCKMAP_WINDOW_90K (5 * 90000)
 #define UK_CLOCKMAP_MAX_SLEW_PPM 2000.0
+/* A run's first second: its frames are held until the least-delayed of them
+ * fixes the run's origin (uk_clockmap_start). */
+#define UK_CLOCKMAP_WARMUP_90K 90000
 
 typedef struct {
   /* learnt across runs */
@@ -25,6 +28,7 @@ typedef struct {
 
   /* the current run */
   gboolean running;
+  gboolean started; /* the run's first frame has been mapped */
   gint64 last_media_90k, last_wall_90k; /* the last mapped frame */
   double rate;                          /* rate in force for this window */
   gint64 window_start_90k;              /* media time the window began */
@@ -37,13 +41,15 @@ typedef struct {
 
 void uk_clockmap_init (UkClockMap *map);
 
+/* Starts a run whose frame at @media_90k was presented at @wall_90k. */
+void uk_clockmap_start (UkClockMap *map, gint64 media_90k, gint64 wall_90k);
+
 /* Ends the current run; the learnt drift is kept. */
 void uk_clockmap_end_run (UkClockMap *map);
 
 /* Maps the frame presented at @media_90k (camera clock, any origin, must not go
  * backwards within a run) that arrived at @arrival_90k (server wall clock).
- * The first frame after uk_clockmap_init or uk_clockmap_end_run starts a run
- * and maps to its arrival time. Returns the frame's wall time; strictly
+ * Without uk_clockmap_start, the first frame of a run maps to its arrival. Returns the frame's wall time; strictly
  * increasing within a run. */
 gint64 uk_clockmap_map (UkClockMap *map, gint64 media_90k, gint64 arrival_90k);
 

@@ -16,6 +16,22 @@
 #define DEFAULT_DURATION_90K 3600 /* 25 fps, used only when nothing better is known */
 #define MAX_FRAME_GAP_90K (10 * 90000)
 
+/* A frame waiting to be written: its duration is known only when the next
+ * frame arrives, and during a run's warm-up its wall time is not known yet. */
+typedef struct {
+  GstBuffer *buffer;
+  UkFrame frame;     /* dts_90k is the camera's (absolute) dts */
+  gint64 pts_90k;    /* camera clock */
+  gint64 arrival_90k;
+} HeldFrame;
+
+static void
+held_frame_free (HeldFrame *h)
+{
+  gst_buffer_unref (h->buffer);
+  g_free (h);
+}
+
 typedef struct {
   UkRecorderEvent ev;
   gchar *path;
@@ -74,8 +90,8 @@ struct _UkRecorder {
   UkSegment *segment;
   gint64 seg_dts0_90k;  /* camera dts of the segment's first frame */
   gint64 seg_start_90k; /* wall time of the segment's first frame */
-  GstBuffer *pending;   /* the last frame, written once its duration is known */
-  UkFrame pending_frame; /* its dts_90k is the camera's (absolute) dts */
+  gboolean warming_up;  /* the run's first second: frames held until walls are known */
+  GQueue held;          /* (element-type HeldFrame) frames not yet written */
   guint32 last_duration_90k;
 };
 
@@ -314,25 +330,28 @@ open_segment (UkRecorder *r, gint64 dts_90k, gint64 wall_90k)
   post_event (r, q);
 }
 
-/* Writes the pending frame with @duration_90k into the open segment. */
+/* Writes @h with @duration_90k into the open segment, first starting a new
+ * segment when @h is a keyframe and the current one is full. */
 static void
-write_pending (UkRecorder *r, guint32 duration_90k)
+write_frame (UkRecorder *r, HeldFrame *h, guint32 duration_90k)
 {
-  if (!r->pending)
-    return;
-  g_autoptr (GstBuffer) buf = g_steal_pointer (&r->pending);
+  UkFrame f = h->frame;
+  if (f.key && (!r->segment || r->track_changed ||
+                f.dts_90k - r->seg_dts0_90k >= (gint64) r->segment_seconds * UK_TIME_HZ)) {
+    close_segment (r, f.wall_90k);
+    open_segment (r, f.dts_90k, f.wall_90k);
+  }
   if (!r->segment)
-    return;
-  UkFrame f = r->pending_frame;
+    return; /* waits for the next keyframe */
   f.dts_90k -= r->seg_dts0_90k;
   f.duration_90k = duration_90k;
   GstMapInfo map;
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+  if (!gst_buffer_map (h->buffer, &map, GST_MAP_READ))
     return;
   f.size = map.size;
   g_autoptr (GError) error = NULL;
   gboolean ok = uk_segment_write (r->segment, &f, map.data, &error);
-  gst_buffer_unmap (buf, &map);
+  gst_buffer_unmap (h->buffer, &map);
   if (!ok) {
     post_error (r, error);
     close_segment (r, f.wall_90k);
@@ -346,22 +365,69 @@ write_pending (UkRecorder *r, guint32 duration_90k)
   g_mutex_unlock (&r->stats_lock);
 }
 
-/* Ends the current run: writes the last frame, closes the segment, posts RUN_END. */
+/* Ends the warm-up: the run's wall-clock origin is the least-delayed frame of
+ * its first second (docs/TIME.md), and every held frame gets its wall time. */
+static void
+finish_warmup (UkRecorder *r)
+{
+  HeldFrame *first = g_queue_peek_head (&r->held);
+  if (!first)
+    return;
+  gint64 origin = G_MAXINT64;
+  for (GList *l = r->held.head; l; l = l->next) {
+    HeldFrame *h = l->data;
+    gint64 media = (gint64) ((h->pts_90k - first->pts_90k) * r->clock.drift_rate);
+    origin = MIN (origin, h->arrival_90k - media);
+  }
+  uk_clockmap_start (&r->clock, first->pts_90k, origin);
+  for (GList *l = r->held.head; l; l = l->next) {
+    HeldFrame *h = l->data;
+    h->frame.wall_90k = uk_clockmap_map (&r->clock, h->pts_90k, h->arrival_90k);
+  }
+  r->warming_up = FALSE;
+  QueuedEvent *q = event_new (UK_RECORDER_RUN_START);
+  q->ev.start_90k = first->frame.wall_90k;
+  post_event (r, q);
+}
+
+/* Writes every held frame but the last (whose duration is not known yet). */
+static void
+write_ready (UkRecorder *r)
+{
+  while (r->held.length >= 2) {
+    HeldFrame *h = g_queue_pop_head (&r->held);
+    HeldFrame *next = g_queue_peek_head (&r->held);
+    write_frame (r, h, (guint32) (next->frame.dts_90k - h->frame.dts_90k));
+    held_frame_free (h);
+  }
+}
+
+/* Ends the current run: writes what is held, closes the segment, posts RUN_END. */
 static void
 end_run (UkRecorder *r, const char *reason)
 {
   gint64 end = 0;
-  if (r->pending) {
-    end = r->pending_frame.wall_90k + r->last_duration_90k;
-    write_pending (r, r->last_duration_90k);
+  if (r->in_run) {
+    if (r->warming_up)
+      finish_warmup (r);
+    write_ready (r);
+    HeldFrame *last = g_queue_pop_head (&r->held);
+    if (last) {
+      guint32 duration = r->last_duration_90k ? r->last_duration_90k : DEFAULT_DURATION_90K;
+      end = last->frame.wall_90k + duration;
+      write_frame (r, last, duration);
+      held_frame_free (last);
+    }
   }
   close_segment (r, end);
   QueuedEvent *q = event_new (UK_RECORDER_RUN_END);
-  q->ev.had_run = r->in_run;
-  q->ev.end_90k = r->in_run ? end : uk_time_now_90k ();
+  q->ev.had_run = r->in_run && end != 0;
+  q->ev.end_90k = q->ev.had_run ? end : uk_time_now_90k ();
   q->reason = g_strdup (reason);
   post_event (r, q);
   r->in_run = FALSE;
+  r->warming_up = FALSE;
+  g_queue_clear_full (&r->held, (GDestroyNotify) held_frame_free);
   uk_clockmap_end_run (&r->clock);
 }
 
@@ -396,8 +462,9 @@ on_new_sample (GstAppSink *sink, gpointer data)
   else
     arrival_90k = uk_time_now_90k ();
 
-  if (r->in_run && r->pending) {
-    gint64 step = dts_90k - r->pending_frame.dts_90k;
+  HeldFrame *tail = g_queue_peek_tail (&r->held);
+  if (r->in_run && tail) {
+    gint64 step = dts_90k - tail->frame.dts_90k;
     if (step <= 0 || step > MAX_FRAME_GAP_90K)
       end_run (r, step <= 0 ? "camera timestamps went backwards" : "camera timestamps jumped");
   }
@@ -405,34 +472,26 @@ on_new_sample (GstAppSink *sink, gpointer data)
     if (!key)
       return GST_FLOW_OK; /* nothing before the first keyframe of a run */
     r->in_run = TRUE;
+    r->warming_up = TRUE;
   }
 
-  gboolean first = !r->clock.running;
-  gint64 wall_90k = uk_clockmap_map (&r->clock, pts_90k, arrival_90k);
-  if (first) {
-    QueuedEvent *q = event_new (UK_RECORDER_RUN_START);
-    q->ev.start_90k = wall_90k;
-    post_event (r, q);
+  HeldFrame *h = g_new0 (HeldFrame, 1);
+  h->buffer = gst_buffer_ref (buf);
+  h->pts_90k = pts_90k;
+  h->arrival_90k = arrival_90k;
+  h->frame = (UkFrame){.dts_90k = dts_90k, .cts_90k = (gint32) (pts_90k - dts_90k), .key = key};
+  g_queue_push_tail (&r->held, h);
+
+  if (r->warming_up) {
+    HeldFrame *first = g_queue_peek_head (&r->held);
+    if (pts_90k - first->pts_90k < UK_CLOCKMAP_WARMUP_90K)
+      return GST_FLOW_OK;
+    finish_warmup (r);
+  } else {
+    h->frame.wall_90k = uk_clockmap_map (&r->clock, pts_90k, arrival_90k);
   }
+  write_ready (r);
 
-  if (r->pending)
-    write_pending (r, (guint32) (dts_90k - r->pending_frame.dts_90k));
-
-  if (key && (!r->segment || r->track_changed ||
-              dts_90k - r->seg_dts0_90k >= (gint64) r->segment_seconds * UK_TIME_HZ)) {
-    close_segment (r, wall_90k);
-    open_segment (r, dts_90k, wall_90k);
-  }
-  if (!r->segment)
-    return GST_FLOW_OK; /* waits for the next keyframe */
-
-  r->pending = gst_buffer_ref (buf);
-  r->pending_frame = (UkFrame){
-    .dts_90k = dts_90k,
-    .cts_90k = (gint32) (pts_90k - dts_90k),
-    .wall_90k = wall_90k,
-    .key = key,
-  };
   g_mutex_lock (&r->stats_lock);
   r->stat_last_arrival_us = g_get_monotonic_time ();
   g_mutex_unlock (&r->stats_lock);
@@ -514,7 +573,7 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
       return G_SOURCE_REMOVE;
     }
     case GST_MESSAGE_EOS:
-      teardown (r, "camera ended the stream");
+      teardown (r, "camera closed the stream");
       return G_SOURCE_REMOVE;
     default:
       break;
@@ -658,6 +717,7 @@ uk_recorder_new (const UkRecorderOptions *options, GMainContext *context, UkReco
   g_mutex_init (&r->lock);
   g_mutex_init (&r->stats_lock);
   g_queue_init (&r->events);
+  g_queue_init (&r->held);
   uk_clockmap_init (&r->clock);
   return r;
 }
@@ -724,7 +784,7 @@ recorder_unref (UkRecorder *r)
   g_queue_clear_full (&r->events, (GDestroyNotify) queued_event_free);
   g_mutex_clear (&r->lock);
   g_mutex_clear (&r->stats_lock);
-  g_clear_pointer (&r->pending, gst_buffer_unref);
+  g_queue_clear_full (&r->held, (GDestroyNotify) held_frame_free);
   g_clear_pointer (&r->segment, uk_segment_free);
   uk_track_info_clear (&r->track);
   gst_caps_unref (r->arrival_caps);

@@ -6,6 +6,7 @@ files in a temporary folder, and check recordings with the real ffprobe.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -14,7 +15,7 @@ import tempfile
 import time
 
 UITKIJK = os.environ.get("UITKIJK", "uitkijk")
-SEI_MARK = b"uitkijk capture_us="
+SEI_RE = re.compile(rb"uitkijk capture_us=(\d+) frame=(\d+) cam=(\d+)")
 
 
 def log(*args):
@@ -138,18 +139,10 @@ def parse_rfc3339_us(text):
 
 
 def sei_of(data):
-    i = data.find(SEI_MARK)
-    if i < 0:
+    m = SEI_RE.search(data)
+    if not m:
         return None
-    fields = data[i + len(b"uitkijk "):i + 120].split(b" ")
-    out = {}
-    for f in fields:
-        if b"=" in f:
-            k, v = f.split(b"=", 1)
-            digits = b"".join(c for c in (v[j:j + 1] for j in range(len(v))) if c.isdigit())
-            if digits:
-                out[k.decode()] = int(digits)
-    return out
+    return {"capture_us": int(m.group(1)), "frame": int(m.group(2)), "cam": int(m.group(3))}
 
 
 def probe_frames(path):
