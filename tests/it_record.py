@@ -26,7 +26,11 @@ class RecordTests(u.Tests):
         self.cam = u.start_testcam(self.dir, self.cam_port, cameras=2)
         self.drift = u.start_testcam(self.dir, self.drift_port, cameras=1, drift_ppm=500,
                                      name="testcam-drift")
+        self.h265_port = u.free_port()
+        self.h265 = u.start_testcam(self.dir, self.h265_port, cameras=1, h265=True,
+                                    name="testcam-h265")
         self.config = u.write_config(self.dir, [
+            ("cam-h", "station", f"rtsp://127.0.0.1:{self.h265_port}/cam1"),
             ("cam-a", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
             ("cam-b", "centrum", f"rtsp://127.0.0.1:{self.cam_port}/cam2"),
             ("cam-d", "centrum", f"rtsp://127.0.0.1:{self.drift_port}/cam1"),
@@ -36,7 +40,7 @@ class RecordTests(u.Tests):
         self.probed = {}
 
     def cleanup(self):
-        for p in (self.serve, self.cam, self.drift):
+        for p in (self.serve, self.cam, self.drift, self.h265):
             p.stop()
 
     def probe(self, path):
@@ -99,6 +103,21 @@ class RecordTests(u.Tests):
         assert r.returncode == 2 and "RFC 3339" in r.stderr, r.stderr
         r = u.cli("locate", "-c", self.config, "nope", "2026-01-01T00:00:00Z", check=False)
         assert r.returncode == 2 and "unknown camera 'nope'" in r.stderr, r.stderr
+
+    def test_h265(self):
+        segs = u.wait_until("2 complete H.265 segments",
+                            lambda: len(complete_segments(self.config, "cam-h")) >= 2 and
+                            complete_segments(self.config, "cam-h"), 30, 1)
+        r = u.subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,codec_tag_string",
+                              "-of", "json", segs[0]["path"]], capture_output=True, text=True)
+        stream = u.json.loads(r.stdout)["streams"][0]
+        assert stream["codec_name"] == "hevc" and stream["codec_tag_string"] == "hvc1", stream
+        frames = self.probe(segs[0]["path"]) + self.probe(segs[1]["path"])
+        numbers = [f["frame"] for f in frames]
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), "no frame missing"
+        f = frames[len(frames) // 2]
+        got, r = u.locate(self.config, "cam-h", u.rfc3339(f["capture_us"] + 20_000))
+        assert got and got["path"] == segs[1]["path"], (got, r.stderr)
 
     def test_drift_500ppm(self):
         # A camera whose clock runs 500 ppm fast: uncorrected, its frames' times
