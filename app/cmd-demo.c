@@ -12,175 +12,172 @@
 #include <stdio.h>
 
 static gboolean
-on_quit_signal (gpointer loop)
+on_quit_signal(gpointer loop)
 {
-  g_main_loop_quit (loop);
+  g_main_loop_quit(loop);
   return G_SOURCE_CONTINUE;
 }
 
 static gboolean
-parse_size (const char *size, UkTestcamOptions *opts)
+parse_size(const char *size, UkTestcamOptions *opts)
 {
   if (!size)
     return TRUE;
-  if (g_str_equal (size, "1280x720")) {
+  if (g_str_equal(size, "1280x720")) {
     opts->width = 1280, opts->height = 720;
     return TRUE;
   }
-  if (g_str_equal (size, "1920x1080")) {
+  if (g_str_equal(size, "1920x1080")) {
     opts->width = 1920, opts->height = 1080;
     return TRUE;
   }
-  fprintf (stderr, "uitkijk: --size must be 1280x720 or 1920x1080\n");
+  fprintf(stderr, "uitkijk: --size must be 1280x720 or 1920x1080\n");
   return FALSE;
 }
 
 int
-uk_cmd_testcam (int argc, char **argv)
+uk_cmd_testcam(int argc, char **argv)
 {
   gint cameras = 1, port = 8554, clip_seconds = 10;
   gdouble drift = 0;
   gboolean h265 = FALSE;
   g_autofree gchar *size = NULL;
   GOptionEntry entries[] = {
-      {"cameras", 'n', 0, G_OPTION_ARG_INT, &cameras, "Number of cameras (1..256)", "N"},
-      {"port", 'p', 0, G_OPTION_ARG_INT, &port, "RTSP port on 127.0.0.1", "P"},
-      {"drift-ppm", 0, 0, G_OPTION_ARG_DOUBLE, &drift, "Camera clock runs D ppm fast", "D"},
-      {"h265", 0, 0, G_OPTION_ARG_NONE, &h265, "H.265 instead of H.264", NULL},
-      {"size", 0, 0, G_OPTION_ARG_STRING, &size, "1280x720 (default) or 1920x1080", "WxH"},
-      {"clip-seconds", 0, 0, G_OPTION_ARG_INT, &clip_seconds, "Length of the looped clip", "S"},
-      {NULL},
+    { "cameras", 'n', 0, G_OPTION_ARG_INT, &cameras, "Number of cameras (1..256)", "N" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "RTSP port on 127.0.0.1", "P" },
+    { "drift-ppm", 0, 0, G_OPTION_ARG_DOUBLE, &drift, "Camera clock runs D ppm fast", "D" },
+    { "h265", 0, 0, G_OPTION_ARG_NONE, &h265, "H.265 instead of H.264", NULL },
+    { "size", 0, 0, G_OPTION_ARG_STRING, &size, "1280x720 (default) or 1920x1080", "WxH" },
+    { "clip-seconds", 0, 0, G_OPTION_ARG_INT, &clip_seconds, "Length of the looped clip", "S" },
+    { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
-  g_option_context_set_summary (ctx, "Serves simulated RTSP cameras at rtsp://127.0.0.1:P/camN.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    fprintf (stderr, "uitkijk: %s\n", error->message);
+  g_autoptr(GOptionContext) ctx = g_option_context_new("");
+  g_option_context_set_summary(ctx, "Serves simulated RTSP cameras at rtsp://127.0.0.1:P/camN.");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    fprintf(stderr, "uitkijk: %s\n", error->message);
     return 2;
   }
-  UkTestcamOptions opts = {.cameras = cameras,
-                           .port = port,
-                           .drift_ppm = drift,
-                           .h265 = h265,
-                           .clip_seconds = clip_seconds};
-  if (cameras < 1 || cameras > 256 || port < 1 || port > 65535 || clip_seconds < 2 ||
-      clip_seconds % 2 || drift < -10000 || drift > 10000 || !parse_size (size, &opts)) {
-    fprintf (stderr, "uitkijk: bad option: cameras 1..256, port 1..65535, clip-seconds even "
-                     ">= 2, drift-ppm -10000..10000\n");
+  UkTestcamOptions opts = {
+    .cameras = cameras, .port = port, .drift_ppm = drift, .h265 = h265, .clip_seconds = clip_seconds
+  };
+  if (cameras < 1 || cameras > 256 || port < 1 || port > 65535 || clip_seconds < 2
+      || clip_seconds % 2 || drift < -10000 || drift > 10000 || !parse_size(size, &opts)) {
+    fprintf(stderr, "uitkijk: bad option: cameras 1..256, port 1..65535, clip-seconds even "
+                    ">= 2, drift-ppm -10000..10000\n");
     return 2;
   }
-  g_autoptr (UkTestcam) tc = uk_testcam_new (&opts, NULL, &error);
+  g_autoptr(UkTestcam) tc = uk_testcam_new(&opts, NULL, &error);
   if (!tc) {
-    fprintf (stderr, "uitkijk: testcam: %s\n", error->message);
+    fprintf(stderr, "uitkijk: testcam: %s\n", error->message);
     return 1;
   }
   for (int i = 1; i <= cameras; i++) {
-    g_autofree gchar *url = uk_testcam_url (tc, i);
-    printf ("%s\n", url);
+    g_autofree gchar *url = uk_testcam_url(tc, i);
+    printf("%s\n", url);
   }
-  fflush (stdout);
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, on_quit_signal, loop);
-  g_unix_signal_add (SIGTERM, on_quit_signal, loop);
-  g_main_loop_run (loop);
+  fflush(stdout);
+  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+  g_unix_signal_add(SIGINT, on_quit_signal, loop);
+  g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+  g_main_loop_run(loop);
   return 0;
 }
 
 /* A free TCP port on 127.0.0.1 (asked of the kernel). */
 static guint16
-free_port (void)
+free_port(void)
 {
-  g_autoptr (GSocket) s =
-      g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  if (!s || !g_socket_bind (s, addr, FALSE, NULL))
+  g_autoptr(GSocket) s
+      = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) addr = g_inet_socket_address_new(lo, 0);
+  if (!s || !g_socket_bind(s, addr, FALSE, NULL))
     return 0;
-  g_autoptr (GSocketAddress) bound = g_socket_get_local_address (s, NULL);
-  return bound ? g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)) : 0;
+  g_autoptr(GSocketAddress) bound = g_socket_get_local_address(s, NULL);
+  return bound ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound)) : 0;
 }
 
 static const struct {
   const char *area, *area_name, *camera, *location;
 } demo_cameras[] = {
-    {"station", "Stationsgebied", "station-1", "Stationsplein, zijde busstation"},
-    {"centrum", "Centrum/uitgaansgebied", "centrum-1", "Marktplein"},
-    {"emmermeer", "Emmermeer", "emmermeer-1", "Winkelcentrum Emmermeer"},
-    {"emmerhout", "Emmerhout", "emmerhout-1", "Houtweg, bij het winkelcentrum"},
-    {"angelslo", "Angelslo", "angelslo-1", "Statenweg"},
-    {"nieuw-weerdinge", "Nieuw-Weerdinge", "nieuw-weerdinge-1", "Dorpsplein"},
+  { "station", "Stationsgebied", "station-1", "Stationsplein, zijde busstation" },
+  { "centrum", "Centrum/uitgaansgebied", "centrum-1", "Marktplein" },
+  { "emmermeer", "Emmermeer", "emmermeer-1", "Winkelcentrum Emmermeer" },
+  { "emmerhout", "Emmerhout", "emmerhout-1", "Houtweg, bij het winkelcentrum" },
+  { "angelslo", "Angelslo", "angelslo-1", "Statenweg" },
+  { "nieuw-weerdinge", "Nieuw-Weerdinge", "nieuw-weerdinge-1", "Dorpsplein" },
 };
 
 int
-uk_cmd_demo (int argc, char **argv)
+uk_cmd_demo(int argc, char **argv)
 {
   g_autofree gchar *data = NULL;
   gint port = 8080;
   GOptionEntry entries[] = {
-      {"data", 'd', 0, G_OPTION_ARG_FILENAME, &data, "Data folder (default ./uitkijk-demo)",
-       "DIR"},
-      {"port", 'p', 0, G_OPTION_ARG_INT, &port, "Console port on 127.0.0.1 (default 8080)", "P"},
-      {NULL},
+    { "data", 'd', 0, G_OPTION_ARG_FILENAME, &data, "Data folder (default ./uitkijk-demo)", "DIR" },
+    { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Console port on 127.0.0.1 (default 8080)", "P" },
+    { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
-  g_option_context_set_summary (ctx, "Runs 6 simulated cameras and records them.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    fprintf (stderr, "uitkijk: %s\n", error->message);
+  g_autoptr(GOptionContext) ctx = g_option_context_new("");
+  g_option_context_set_summary(ctx, "Runs 6 simulated cameras and records them.");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_autoptr(GError) error = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    fprintf(stderr, "uitkijk: %s\n", error->message);
     return 2;
   }
   if (!data)
-    data = g_strdup ("uitkijk-demo");
-  g_autofree gchar *abs = g_canonicalize_filename (data, NULL);
-  if (g_mkdir_with_parents (abs, 0750) != 0) {
-    fprintf (stderr, "uitkijk: cannot create %s: %s\n", abs, g_strerror (errno));
+    data = g_strdup("uitkijk-demo");
+  g_autofree gchar *abs = g_canonicalize_filename(data, NULL);
+  if (g_mkdir_with_parents(abs, 0750) != 0) {
+    fprintf(stderr, "uitkijk: cannot create %s: %s\n", abs, g_strerror(errno));
     return 1;
   }
-  guint16 rtsp_port = free_port ();
-  UkTestcamOptions opts = {.cameras = G_N_ELEMENTS (demo_cameras), .port = rtsp_port};
-  g_autoptr (UkTestcam) tc = uk_testcam_new (&opts, NULL, &error);
+  guint16 rtsp_port = free_port();
+  UkTestcamOptions opts = { .cameras = G_N_ELEMENTS(demo_cameras), .port = rtsp_port };
+  g_autoptr(UkTestcam) tc = uk_testcam_new(&opts, NULL, &error);
   if (!tc) {
-    fprintf (stderr, "uitkijk: testcam: %s\n", error->message);
+    fprintf(stderr, "uitkijk: testcam: %s\n", error->message);
     return 1;
   }
 
-  g_autoptr (GString) conf = g_string_new (NULL);
-  g_string_append_printf (conf,
-                          "# Written by `uitkijk demo`; see config/uitkijk.conf.example.\n"
-                          "[server]\nlisten = 127.0.0.1:%d\n\n[storage]\npath = %s/recordings\n"
-                          "segment_seconds = 60\n",
-                          port, abs);
-  for (guint i = 0; i < G_N_ELEMENTS (demo_cameras); i++)
-    g_string_append_printf (conf, "\n[area:%s]\nname = %s\n", demo_cameras[i].area,
-                            demo_cameras[i].area_name);
-  for (guint i = 0; i < G_N_ELEMENTS (demo_cameras); i++) {
-    g_autofree gchar *url = uk_testcam_url (tc, i + 1);
-    g_string_append_printf (conf, "\n[camera:%s]\narea = %s\nurl = %s\nlocation = %s\n",
-                            demo_cameras[i].camera, demo_cameras[i].area, url,
-                            demo_cameras[i].location);
+  g_autoptr(GString) conf = g_string_new(NULL);
+  g_string_append_printf(conf,
+                         "# Written by `uitkijk demo`; see config/uitkijk.conf.example.\n"
+                         "[server]\nlisten = 127.0.0.1:%d\n\n[storage]\npath = %s/recordings\n"
+                         "segment_seconds = 60\n",
+                         port, abs);
+  for (guint i = 0; i < G_N_ELEMENTS(demo_cameras); i++)
+    g_string_append_printf(conf, "\n[area:%s]\nname = %s\n", demo_cameras[i].area,
+                           demo_cameras[i].area_name);
+  for (guint i = 0; i < G_N_ELEMENTS(demo_cameras); i++) {
+    g_autofree gchar *url = uk_testcam_url(tc, i + 1);
+    g_string_append_printf(conf, "\n[camera:%s]\narea = %s\nurl = %s\nlocation = %s\n",
+                           demo_cameras[i].camera, demo_cameras[i].area, url,
+                           demo_cameras[i].location);
   }
-  g_autofree gchar *conf_path = g_build_filename (abs, "uitkijk.conf", NULL);
-  if (!g_file_set_contents (conf_path, conf->str, conf->len, &error)) {
-    fprintf (stderr, "uitkijk: %s\n", error->message);
+  g_autofree gchar *conf_path = g_build_filename(abs, "uitkijk.conf", NULL);
+  if (!g_file_set_contents(conf_path, conf->str, conf->len, &error)) {
+    fprintf(stderr, "uitkijk: %s\n", error->message);
     return 1;
   }
-  g_autoptr (UkConfig) config = uk_config_load (conf_path, &error);
+  g_autoptr(UkConfig) config = uk_config_load(conf_path, &error);
   if (!config) {
-    fprintf (stderr, "uitkijk: %s\n", error->message);
+    fprintf(stderr, "uitkijk: %s\n", error->message);
     return 1;
   }
-  printf ("uitkijk demo\n"
-          "  simulated cameras: rtsp://127.0.0.1:%u/cam1 .. cam%u\n"
-          "  config:            %s\n"
-          "  recordings:        %s\n"
-          "  database:          %s\n"
-          "  console:           http://127.0.0.1:%d/ (served once the console lands)\n"
-          "  try:               uitkijk recordings -c %s station-1\n"
-          "Stop with Ctrl-C.\n",
-          rtsp_port, (guint) G_N_ELEMENTS (demo_cameras), conf_path, config->storage_path,
-          config->database_path, port, conf_path);
-  fflush (stdout);
-  return uk_daemon_run (config);
+  printf("uitkijk demo\n"
+         "  simulated cameras: rtsp://127.0.0.1:%u/cam1 .. cam%u\n"
+         "  config:            %s\n"
+         "  recordings:        %s\n"
+         "  database:          %s\n"
+         "  console:           http://127.0.0.1:%d/ (served once the console lands)\n"
+         "  try:               uitkijk recordings -c %s station-1\n"
+         "Stop with Ctrl-C.\n",
+         rtsp_port, (guint)G_N_ELEMENTS(demo_cameras), conf_path, config->storage_path,
+         config->database_path, port, conf_path);
+  fflush(stdout);
+  return uk_daemon_run(config);
 }

@@ -8,273 +8,274 @@
 
 #include <stdio.h>
 
-UkConfig *uk_cli_load_config (int *argc, char ***argv, const char *params, const char *summary,
-                              GOptionEntry *extra, int *exit_code);
+UkConfig *uk_cli_load_config(int *argc, char ***argv, const char *params, const char *summary,
+                             GOptionEntry *extra, int *exit_code);
 
 void
-uk_json_append_string (GString *out, const char *s)
+uk_json_append_string(GString *out, const char *s)
 {
-  g_string_append_c (out, '"');
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+  g_string_append_c(out, '"');
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
     switch (*p) {
       case '"':
-        g_string_append (out, "\\\"");
+        g_string_append(out, "\\\"");
         break;
       case '\\':
-        g_string_append (out, "\\\\");
+        g_string_append(out, "\\\\");
         break;
       case '\n':
-        g_string_append (out, "\\n");
+        g_string_append(out, "\\n");
         break;
       case '\t':
-        g_string_append (out, "\\t");
+        g_string_append(out, "\\t");
         break;
       default:
         if (*p < 0x20)
-          g_string_append_printf (out, "\\u%04x", *p);
+          g_string_append_printf(out, "\\u%04x", *p);
         else
-          g_string_append_c (out, *p);
+          g_string_append_c(out, *p);
     }
   }
-  g_string_append_c (out, '"');
+  g_string_append_c(out, '"');
 }
 
 static void
-append_time (GString *out, gint64 t_90k)
+append_time(GString *out, gint64 t_90k)
 {
-  g_autofree gchar *s = uk_time_format_rfc3339 (t_90k);
-  uk_json_append_string (out, s);
+  g_autofree gchar *s = uk_time_format_rfc3339(t_90k);
+  uk_json_append_string(out, s);
 }
 
 /* Checks the camera argument against the config; prints why not. */
 static const UkCameraConfig *
-find_camera (const UkConfig *config, const char *id)
+find_camera(const UkConfig *config, const char *id)
 {
-  const UkCameraConfig *cam = uk_config_find_camera (config, id);
+  const UkCameraConfig *cam = uk_config_find_camera(config, id);
   if (cam)
     return cam;
-  g_autoptr (GString) known = g_string_new (NULL);
+  g_autoptr(GString) known = g_string_new(NULL);
   for (guint i = 0; i < config->cameras->len; i++)
-    g_string_append_printf (known, "%s%s", i ? ", " : "",
-                            ((UkCameraConfig *) config->cameras->pdata[i])->id);
-  fprintf (stderr, "uitkijk: unknown camera '%s' (configured: %s)\n", id,
-           known->len ? known->str : "none");
+    g_string_append_printf(known, "%s%s", i ? ", " : "",
+                           ((UkCameraConfig *)config->cameras->pdata[i])->id);
+  fprintf(stderr, "uitkijk: unknown camera '%s' (configured: %s)\n", id,
+          known->len ? known->str : "none");
   return NULL;
 }
 
 static gboolean
-parse_time_arg (const char *what, const char *text, gint64 *out)
+parse_time_arg(const char *what, const char *text, gint64 *out)
 {
-  g_autoptr (GError) error = NULL;
-  if (uk_time_parse_rfc3339 (text, out, &error))
+  g_autoptr(GError) error = NULL;
+  if (uk_time_parse_rfc3339(text, out, &error))
     return TRUE;
-  fprintf (stderr, "uitkijk: %s: %s\n", what, error->message);
+  fprintf(stderr, "uitkijk: %s: %s\n", what, error->message);
   return FALSE;
 }
 
 static UkStore *
-open_store (const UkConfig *config, GError **error)
+open_store(const UkConfig *config, GError **error)
 {
-  return uk_store_open_readonly (config->database_path, error);
+  return uk_store_open_readonly(config->database_path, error);
 }
 
 /* The frames of a recording: from the database index, or from the file while
  * it is being written. (transfer full) */
 static GArray *
-recording_frames (const UkConfig *config, const UkRecordingRow *row, GError **error)
+recording_frames(const UkConfig *config, const UkRecordingRow *row, GError **error)
 {
   if (row->complete && row->video_index)
-    return uk_frame_index_decode (row->video_index, row->start_90k, error);
-  g_autofree gchar *abs = g_build_filename (config->storage_path, row->path, NULL);
-  g_autoptr (UkFmp4Contents) c = uk_fmp4_read_file (abs, error);
+    return uk_frame_index_decode(row->video_index, row->start_90k, error);
+  g_autofree gchar *abs = g_build_filename(config->storage_path, row->path, NULL);
+  g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(abs, error);
   if (!c)
     return NULL;
-  return g_array_ref (c->frames);
+  return g_array_ref(c->frames);
 }
 
 int
-uk_cmd_recordings (int argc, char **argv)
+uk_cmd_recordings(int argc, char **argv)
 {
   g_autofree gchar *from = NULL, *to = NULL;
   gboolean json = FALSE;
   GOptionEntry extra[] = {
-      {"from", 0, 0, G_OPTION_ARG_STRING, &from, "Start of the range (RFC 3339)", "TIME"},
-      {"to", 0, 0, G_OPTION_ARG_STRING, &to, "End of the range (RFC 3339)", "TIME"},
-      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
-      {NULL},
+    { "from", 0, 0, G_OPTION_ARG_STRING, &from, "Start of the range (RFC 3339)", "TIME" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &to, "End of the range (RFC 3339)", "TIME" },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL },
   };
   int rc = 0;
-  g_autoptr (UkConfig) config = uk_cli_load_config (
+  g_autoptr(UkConfig) config = uk_cli_load_config(
       &argc, &argv, "CAMERA", "Lists a camera's recorded segments and gaps.", extra, &rc);
   if (!config)
     return rc;
   if (argc != 2) {
-    fprintf (stderr, "uitkijk: recordings takes one CAMERA\n");
+    fprintf(stderr, "uitkijk: recordings takes one CAMERA\n");
     return 2;
   }
-  const UkCameraConfig *cam = find_camera (config, argv[1]);
+  const UkCameraConfig *cam = find_camera(config, argv[1]);
   gint64 from_90k = 0, to_90k = 0;
-  if (!cam || (from && !parse_time_arg ("--from", from, &from_90k)) ||
-      (to && !parse_time_arg ("--to", to, &to_90k)))
+  if (!cam || (from && !parse_time_arg("--from", from, &from_90k))
+      || (to && !parse_time_arg("--to", to, &to_90k)))
     return 2;
   if (from && to && to_90k <= from_90k) {
-    fprintf (stderr, "uitkijk: --to must be later than --from\n");
+    fprintf(stderr, "uitkijk: --to must be later than --from\n");
     return 2;
   }
 
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UkStore) store = open_store (config, &error);
-  g_autoptr (GPtrArray) segs = NULL, gaps = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkStore) store = open_store(config, &error);
+  g_autoptr(GPtrArray) segs = NULL, gaps = NULL;
   if (store) {
-    segs = uk_store_recordings (store, cam->id, from_90k, to_90k, &error);
-    gaps = segs ? uk_store_gaps (store, cam->id, from_90k, to_90k, &error) : NULL;
-  } else if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+    segs = uk_store_recordings(store, cam->id, from_90k, to_90k, &error);
+    gaps = segs ? uk_store_gaps(store, cam->id, from_90k, to_90k, &error) : NULL;
+  } else if (g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
     /* Nothing recorded yet. */
-    segs = g_ptr_array_new ();
-    gaps = g_ptr_array_new ();
+    segs = g_ptr_array_new();
+    gaps = g_ptr_array_new();
   }
   if (!gaps) {
-    fprintf (stderr, "uitkijk: %s\n", error->message);
+    fprintf(stderr, "uitkijk: %s\n", error->message);
     return 1;
   }
 
-  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr(GString) out = g_string_new(NULL);
   if (json)
-    g_string_append (out, "{\"segments\":[");
+    g_string_append(out, "{\"segments\":[");
   for (guint i = 0; i < segs->len; i++) {
     UkRecordingRow *row = segs->pdata[i];
     gint64 end = row->end_90k;
     if (!row->complete) {
       /* Still being written: its end is its latest frame. */
-      g_autoptr (GArray) frames = recording_frames (config, row, NULL);
+      g_autoptr(GArray) frames = recording_frames(config, row, NULL);
       if (frames && frames->len) {
-        UkFrame *last = &g_array_index (frames, UkFrame, frames->len - 1);
+        UkFrame *last = &g_array_index(frames, UkFrame, frames->len - 1);
         end = last->wall_90k + last->duration_90k;
       } else {
         end = row->start_90k;
       }
     }
-    g_autofree gchar *abs = g_build_filename (config->storage_path, row->path, NULL);
+    g_autofree gchar *abs = g_build_filename(config->storage_path, row->path, NULL);
     if (json) {
-      g_string_append_printf (out, "%s{\"start\":", i ? "," : "");
-      append_time (out, row->start_90k);
-      g_string_append (out, ",\"end\":");
-      append_time (out, end);
-      g_string_append (out, ",\"path\":");
-      uk_json_append_string (out, abs);
-      g_string_append_printf (out, ",\"frames\":%" G_GINT64_FORMAT ",\"complete\":%s}",
-                              row->frames, row->complete ? "true" : "false");
+      g_string_append_printf(out, "%s{\"start\":", i ? "," : "");
+      append_time(out, row->start_90k);
+      g_string_append(out, ",\"end\":");
+      append_time(out, end);
+      g_string_append(out, ",\"path\":");
+      uk_json_append_string(out, abs);
+      g_string_append_printf(out, ",\"frames\":%" G_GINT64_FORMAT ",\"complete\":%s}", row->frames,
+                             row->complete ? "true" : "false");
     } else {
-      g_autofree gchar *s = uk_time_format_rfc3339 (row->start_90k);
-      g_autofree gchar *e = uk_time_format_rfc3339 (end);
-      g_string_append_printf (out, "segment %s .. %s %s%s\n", s, e, abs,
-                              row->complete ? "" : " (recording)");
+      g_autofree gchar *s = uk_time_format_rfc3339(row->start_90k);
+      g_autofree gchar *e = uk_time_format_rfc3339(end);
+      g_string_append_printf(out, "segment %s .. %s %s%s\n", s, e, abs,
+                             row->complete ? "" : " (recording)");
     }
   }
   if (json)
-    g_string_append (out, "],\"gaps\":[");
+    g_string_append(out, "],\"gaps\":[");
   for (guint i = 0; i < gaps->len; i++) {
     UkGapRow *gap = gaps->pdata[i];
     if (json) {
-      g_string_append_printf (out, "%s{\"start\":", i ? "," : "");
-      append_time (out, gap->start_90k);
-      g_string_append (out, ",\"end\":");
+      g_string_append_printf(out, "%s{\"start\":", i ? "," : "");
+      append_time(out, gap->start_90k);
+      g_string_append(out, ",\"end\":");
       if (gap->end_90k)
-        append_time (out, gap->end_90k);
+        append_time(out, gap->end_90k);
       else
-        g_string_append (out, "null");
-      g_string_append (out, ",\"reason\":");
-      uk_json_append_string (out, gap->reason);
-      g_string_append_c (out, '}');
+        g_string_append(out, "null");
+      g_string_append(out, ",\"reason\":");
+      uk_json_append_string(out, gap->reason);
+      g_string_append_c(out, '}');
     } else {
-      g_autofree gchar *s = uk_time_format_rfc3339 (gap->start_90k);
-      g_autofree gchar *e = gap->end_90k ? uk_time_format_rfc3339 (gap->end_90k) : g_strdup ("now");
-      g_string_append_printf (out, "gap     %s .. %s %s\n", s, e, gap->reason);
+      g_autofree gchar *s = uk_time_format_rfc3339(gap->start_90k);
+      g_autofree gchar *e = gap->end_90k ? uk_time_format_rfc3339(gap->end_90k) : g_strdup("now");
+      g_string_append_printf(out, "gap     %s .. %s %s\n", s, e, gap->reason);
     }
   }
   if (json)
-    g_string_append (out, "]}\n");
-  fputs (out->str, stdout);
+    g_string_append(out, "]}\n");
+  fputs(out->str, stdout);
   return 0;
 }
 
 int
-uk_cmd_locate (int argc, char **argv)
+uk_cmd_locate(int argc, char **argv)
 {
   gboolean json = FALSE;
   GOptionEntry extra[] = {
-      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
-      {NULL},
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL },
+    { NULL },
   };
   int rc = 0;
-  g_autoptr (UkConfig) config = uk_cli_load_config (
-      &argc, &argv, "CAMERA TIME", "Prints the frame on screen at a wall-clock instant.", extra,
-      &rc);
+  g_autoptr(UkConfig) config
+      = uk_cli_load_config(&argc, &argv, "CAMERA TIME",
+                           "Prints the frame on screen at a wall-clock instant.", extra, &rc);
   if (!config)
     return rc;
   if (argc != 3) {
-    fprintf (stderr, "uitkijk: locate takes CAMERA TIME\n");
+    fprintf(stderr, "uitkijk: locate takes CAMERA TIME\n");
     return 2;
   }
-  const UkCameraConfig *cam = find_camera (config, argv[1]);
+  const UkCameraConfig *cam = find_camera(config, argv[1]);
   gint64 t;
-  if (!cam || !parse_time_arg ("TIME", argv[2], &t))
+  if (!cam || !parse_time_arg("TIME", argv[2], &t))
     return 2;
 
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UkStore) store = open_store (config, &error);
-  if (!store && g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-    g_autofree gchar *ts = uk_time_format_rfc3339 (t);
-    fprintf (stderr, "uitkijk: camera %s has no recording at %s (nothing recorded yet)\n",
-             cam->id, ts);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkStore) store = open_store(config, &error);
+  if (!store && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+    g_autofree gchar *ts = uk_time_format_rfc3339(t);
+    fprintf(stderr, "uitkijk: camera %s has no recording at %s (nothing recorded yet)\n", cam->id,
+            ts);
     return 1;
   }
-  g_autoptr (GPtrArray) segs = store ? uk_store_recordings (store, cam->id, t, t + 1, &error) : NULL;
+  g_autoptr(GPtrArray) segs = store ? uk_store_recordings(store, cam->id, t, t + 1, &error) : NULL;
   if (!segs) {
-    fprintf (stderr, "uitkijk: %s\n", error->message);
+    fprintf(stderr, "uitkijk: %s\n", error->message);
     return 1;
   }
   for (guint i = 0; i < segs->len; i++) {
     UkRecordingRow *row = segs->pdata[i];
     if (row->start_90k > t)
       continue;
-    g_autoptr (GArray) frames = recording_frames (config, row, &error);
+    g_autoptr(GArray) frames = recording_frames(config, row, &error);
     if (!frames) {
-      fprintf (stderr, "uitkijk: %s: %s\n", row->path, error->message);
+      fprintf(stderr, "uitkijk: %s: %s\n", row->path, error->message);
       return 1;
     }
-    gint idx = uk_frames_find (frames, t);
+    gint idx = uk_frames_find(frames, t);
     if (idx < 0)
       continue;
-    UkFrame *f = &g_array_index (frames, UkFrame, idx);
-    if (idx == (gint) frames->len - 1 && t >= f->wall_90k + MAX (f->duration_90k, 1) &&
-        (!row->complete || t >= row->end_90k))
+    UkFrame *f = &g_array_index(frames, UkFrame, idx);
+    if (idx == (gint)frames->len - 1 && t >= f->wall_90k + MAX(f->duration_90k, 1)
+        && (!row->complete || t >= row->end_90k))
       continue;
-    g_autofree gchar *abs = g_build_filename (config->storage_path, row->path, NULL);
-    g_autofree gchar *ft = uk_time_format_rfc3339 (f->wall_90k);
-    double pts_s = (double) (f->dts_90k + f->cts_90k) / UK_FMP4_TIMESCALE;
+    g_autofree gchar *abs = g_build_filename(config->storage_path, row->path, NULL);
+    g_autofree gchar *ft = uk_time_format_rfc3339(f->wall_90k);
+    double pts_s = (double)(f->dts_90k + f->cts_90k) / UK_FMP4_TIMESCALE;
     if (json) {
-      g_autoptr (GString) out = g_string_new ("{\"path\":");
-      uk_json_append_string (out, abs);
-      g_string_append_printf (out, ",\"pts_s\":%.6f,\"frame_time\":\"%s\",\"frame\":%d,\"key\":%s}\n",
-                              pts_s, ft, idx, f->key ? "true" : "false");
-      fputs (out->str, stdout);
+      g_autoptr(GString) out = g_string_new("{\"path\":");
+      uk_json_append_string(out, abs);
+      g_string_append_printf(out,
+                             ",\"pts_s\":%.6f,\"frame_time\":\"%s\",\"frame\":%d,\"key\":%s}\n",
+                             pts_s, ft, idx, f->key ? "true" : "false");
+      fputs(out->str, stdout);
     } else {
-      printf ("%s at %.6f s (frame %d, shown from %s)\n", abs, pts_s, idx, ft);
+      printf("%s at %.6f s (frame %d, shown from %s)\n", abs, pts_s, idx, ft);
     }
     return 0;
   }
 
-  g_autofree gchar *ts = uk_time_format_rfc3339 (t);
-  g_autoptr (GPtrArray) gaps = uk_store_gaps (store, cam->id, t, t + 1, NULL);
+  g_autofree gchar *ts = uk_time_format_rfc3339(t);
+  g_autoptr(GPtrArray) gaps = uk_store_gaps(store, cam->id, t, t + 1, NULL);
   if (gaps && gaps->len) {
     UkGapRow *gap = gaps->pdata[0];
-    g_autofree gchar *s = uk_time_format_rfc3339 (gap->start_90k);
-    g_autofree gchar *e = gap->end_90k ? uk_time_format_rfc3339 (gap->end_90k) : g_strdup ("now");
-    fprintf (stderr, "uitkijk: camera %s was not recorded at %s: gap from %s to %s (%s)\n",
-             cam->id, ts, s, e, gap->reason);
+    g_autofree gchar *s = uk_time_format_rfc3339(gap->start_90k);
+    g_autofree gchar *e = gap->end_90k ? uk_time_format_rfc3339(gap->end_90k) : g_strdup("now");
+    fprintf(stderr, "uitkijk: camera %s was not recorded at %s: gap from %s to %s (%s)\n", cam->id,
+            ts, s, e, gap->reason);
   } else {
-    fprintf (stderr, "uitkijk: camera %s has no recording at %s\n", cam->id, ts);
+    fprintf(stderr, "uitkijk: camera %s has no recording at %s\n", cam->id, ts);
   }
   return 1;
 }

@@ -8,54 +8,54 @@
 
 typedef struct {
   const char *name;
-  int (*run) (int argc, char **argv);
+  int (*run)(int argc, char **argv);
   const char *summary;
 } Command;
 
 static const Command commands[] = {
-    {"serve", uk_cmd_serve, "record every configured camera until SIGINT/SIGTERM"},
-    {"check-config", uk_cmd_check_config, "validate a config file without starting anything"},
-    {"recordings", uk_cmd_recordings, "list a camera's segments and gaps"},
-    {"locate", uk_cmd_locate, "find the frame on screen at a wall-clock instant"},
-    {"testcam", uk_cmd_testcam, "serve simulated RTSP cameras (demo, tests, benchmarks)"},
-    {"demo", uk_cmd_demo, "run simulated cameras and the recorder in a data folder"},
+  { "serve", uk_cmd_serve, "record every configured camera until SIGINT/SIGTERM" },
+  { "check-config", uk_cmd_check_config, "validate a config file without starting anything" },
+  { "recordings", uk_cmd_recordings, "list a camera's segments and gaps" },
+  { "locate", uk_cmd_locate, "find the frame on screen at a wall-clock instant" },
+  { "testcam", uk_cmd_testcam, "serve simulated RTSP cameras (demo, tests, benchmarks)" },
+  { "demo", uk_cmd_demo, "run simulated cameras and the recorder in a data folder" },
 };
 
 static void
-usage (FILE *out)
+usage(FILE *out)
 {
-  fprintf (out, "Usage: uitkijk COMMAND [OPTIONS]\n\nCommands:\n");
-  for (size_t i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (out, "  %-14s %s\n", commands[i].name, commands[i].summary);
-  fprintf (out, "\n'uitkijk COMMAND --help' describes a command's options.\n");
+  fprintf(out, "Usage: uitkijk COMMAND [OPTIONS]\n\nCommands:\n");
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+    fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\n'uitkijk COMMAND --help' describes a command's options.\n");
 }
 
 int
-main (int argc, char **argv)
+main(int argc, char **argv)
 {
-  setlocale (LC_ALL, "");
+  setlocale(LC_ALL, "");
   if (argc < 2) {
-    usage (stderr);
+    usage(stderr);
     return 2;
   }
-  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
-      strcmp (argv[1], "help") == 0) {
-    usage (stdout);
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+      || strcmp(argv[1], "help") == 0) {
+    usage(stdout);
     return 0;
   }
-  for (size_t i = 0; i < G_N_ELEMENTS (commands); i++) {
-    if (strcmp (argv[1], commands[i].name) != 0)
+  for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+    if (strcmp(argv[1], commands[i].name) != 0)
       continue;
-    g_autoptr (GError) error = NULL;
+    g_autoptr(GError) error = NULL;
     int sub_argc = argc - 1;
     char **sub_argv = argv + 1;
-    if (!uk_ingest_init (&sub_argc, &sub_argv, &error)) {
-      fprintf (stderr, "uitkijk: %s\n", error->message);
+    if (!uk_ingest_init(&sub_argc, &sub_argv, &error)) {
+      fprintf(stderr, "uitkijk: %s\n", error->message);
       return 1;
     }
-    return commands[i].run (sub_argc, sub_argv);
+    return commands[i].run(sub_argc, sub_argv);
   }
-  fprintf (stderr, "uitkijk: unknown command '%s'\n\n", argv[1]);
-  usage (stderr);
+  fprintf(stderr, "uitkijk: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
   return 2;
 }

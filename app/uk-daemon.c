@@ -23,84 +23,83 @@ struct _UkDaemon {
 
 /* Path of @abs relative to the storage folder; NULL if it is not inside it. */
 static const char *
-relative_path (const UkConfig *config, const char *abs)
+relative_path(const UkConfig *config, const char *abs)
 {
-  gsize n = strlen (config->storage_path);
-  if (strncmp (abs, config->storage_path, n) != 0 || abs[n] != '/')
+  gsize n = strlen(config->storage_path);
+  if (strncmp(abs, config->storage_path, n) != 0 || abs[n] != '/')
     return NULL;
   return abs + n + 1;
 }
 
 static void
-complete_row_from_frames (UkRecordingRow *row, const GArray *frames, gsize init_size,
-                          guint64 bytes)
+complete_row_from_frames(UkRecordingRow *row, const GArray *frames, gsize init_size, guint64 bytes)
 {
-  const UkFrame *first = &g_array_index (frames, UkFrame, 0);
-  const UkFrame *last = &g_array_index (frames, UkFrame, frames->len - 1);
+  const UkFrame *first = &g_array_index(frames, UkFrame, 0);
+  const UkFrame *last = &g_array_index(frames, UkFrame, frames->len - 1);
   row->start_90k = first->wall_90k;
-  row->end_90k = last->wall_90k + MAX (last->duration_90k, 1);
+  row->end_90k = last->wall_90k + MAX(last->duration_90k, 1);
   row->media_duration_90k = last->dts_90k + last->duration_90k - first->dts_90k;
   row->frames = frames->len;
   row->bytes = bytes;
-  g_clear_pointer (&row->video_index, g_bytes_unref);
-  row->video_index = uk_frame_index_encode ((const UkFrame *) frames->data, frames->len, init_size);
+  g_clear_pointer(&row->video_index, g_bytes_unref);
+  row->video_index = uk_frame_index_encode((const UkFrame *)frames->data, frames->len, init_size);
 }
 
 static void
-unlink_durably (const char *abs)
+unlink_durably(const char *abs)
 {
-  if (g_unlink (abs) != 0 && errno != ENOENT) {
-    g_warning ("cannot delete %s: %s", abs, g_strerror (errno));
+  if (g_unlink(abs) != 0 && errno != ENOENT) {
+    g_warning("cannot delete %s: %s", abs, g_strerror(errno));
     return;
   }
-  g_autofree gchar *dir = g_path_get_dirname (abs);
-  uk_fsync_dir (dir, NULL);
+  g_autofree gchar *dir = g_path_get_dirname(abs);
+  uk_fsync_dir(dir, NULL);
 }
 
 /* Reads a segment file left by a crash; truncates a torn tail. (transfer full) */
 static UkFmp4Contents *
-salvage (const char *abs)
+salvage(const char *abs)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UkFmp4Contents) c = uk_fmp4_read_file (abs, &error);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(abs, &error);
   if (!c) {
-    g_message ("recovery: %s", error->message);
+    g_message("recovery: %s", error->message);
     return NULL;
   }
   if (c->frames->len == 0)
     return NULL;
   if (c->valid_size < c->file_size) {
-    int fd = open (abs, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || ftruncate (fd, c->valid_size) != 0 || fdatasync (fd) != 0)
-      g_warning ("recovery: cannot truncate %s: %s", abs, g_strerror (errno));
+    int fd = open(abs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, c->valid_size) != 0 || fdatasync(fd) != 0)
+      g_warning("recovery: cannot truncate %s: %s", abs, g_strerror(errno));
     if (fd >= 0)
-      close (fd);
-    g_message ("recovery: %s: cut a torn fragment (%" G_GUINT64_FORMAT " bytes)", abs,
-               c->file_size - c->valid_size);
+      close(fd);
+    g_message("recovery: %s: cut a torn fragment (%" G_GUINT64_FORMAT " bytes)", abs,
+              c->file_size - c->valid_size);
   }
-  return g_steal_pointer (&c);
+  return g_steal_pointer(&c);
 }
 
 static gboolean
-recover_writing_rows (UkStore *store, const UkConfig *config, GError **error)
+recover_writing_rows(UkStore *store, const UkConfig *config, GError **error)
 {
-  g_autoptr (GPtrArray) rows = uk_store_recordings_writing (store, error);
+  g_autoptr(GPtrArray) rows = uk_store_recordings_writing(store, error);
   if (!rows)
     return FALSE;
   for (guint i = 0; i < rows->len; i++) {
     UkRecordingRow *row = rows->pdata[i];
-    g_autofree gchar *abs = g_build_filename (config->storage_path, row->path, NULL);
-    g_autoptr (UkFmp4Contents) c = salvage (abs);
+    g_autofree gchar *abs = g_build_filename(config->storage_path, row->path, NULL);
+    g_autoptr(UkFmp4Contents) c = salvage(abs);
     if (!c) {
-      if (!uk_store_recording_delete (store, row->path, error))
+      if (!uk_store_recording_delete(store, row->path, error))
         return FALSE;
-      unlink_durably (abs);
+      unlink_durably(abs);
       continue;
     }
-    complete_row_from_frames (row, c->frames, c->init_size, c->valid_size);
-    if (!uk_store_recording_complete (store, row, error))
+    complete_row_from_frames(row, c->frames, c->init_size, c->valid_size);
+    if (!uk_store_recording_complete(store, row, error))
       return FALSE;
-    g_message ("recovery: indexed %s (%u frames)", row->path, c->frames->len);
+    g_message("recovery: indexed %s (%u frames)", row->path, c->frames->len);
   }
   return TRUE;
 }
@@ -108,56 +107,55 @@ recover_writing_rows (UkStore *store, const UkConfig *config, GError **error)
 /* A segment file with no row: its row was never written (crash right after
  * the file was created). Index it from the file, or remove it. */
 static gboolean
-recover_orphan (UkStore *store, const char *camera, const char *abs, const char *rel,
-                GError **error)
+recover_orphan(UkStore *store, const char *camera, const char *abs, const char *rel, GError **error)
 {
-  if (uk_store_recording_exists (store, rel, NULL))
+  if (uk_store_recording_exists(store, rel, NULL))
     return TRUE;
-  g_autoptr (UkFmp4Contents) c = salvage (abs);
+  g_autoptr(UkFmp4Contents) c = salvage(abs);
   if (!c) {
-    g_message ("recovery: removing empty segment %s", rel);
-    unlink_durably (abs);
+    g_message("recovery: removing empty segment %s", rel);
+    unlink_durably(abs);
     return TRUE;
   }
-  UkRecordingRow row = {0};
-  row.camera = (gchar *) camera;
-  row.path = (gchar *) rel;
-  row.codec = (gchar *) uk_codec_name (c->track.codec);
+  UkRecordingRow row = { 0 };
+  row.camera = (gchar *)camera;
+  row.path = (gchar *)rel;
+  row.codec = (gchar *)uk_codec_name(c->track.codec);
   row.width = c->track.width;
   row.height = c->track.height;
-  complete_row_from_frames (&row, c->frames, c->init_size, c->valid_size);
-  row.run_id = uk_store_run_at (store, camera, row.start_90k, NULL);
+  complete_row_from_frames(&row, c->frames, c->init_size, c->valid_size);
+  row.run_id = uk_store_run_at(store, camera, row.start_90k, NULL);
   if (!row.run_id)
-    row.run_id = uk_store_run_begin (store, camera, row.start_90k, error);
-  gboolean ok = row.run_id && uk_store_recording_insert (store, &row, error) &&
-                uk_store_recording_complete (store, &row, error);
-  g_clear_pointer (&row.video_index, g_bytes_unref);
+    row.run_id = uk_store_run_begin(store, camera, row.start_90k, error);
+  gboolean ok = row.run_id && uk_store_recording_insert(store, &row, error)
+                && uk_store_recording_complete(store, &row, error);
+  g_clear_pointer(&row.video_index, g_bytes_unref);
   if (ok)
-    g_message ("recovery: indexed orphan %s (%u frames)", rel, c->frames->len);
+    g_message("recovery: indexed orphan %s (%u frames)", rel, c->frames->len);
   return ok;
 }
 
 static gboolean
-recover_orphans (UkStore *store, const UkConfig *config, GError **error)
+recover_orphans(UkStore *store, const UkConfig *config, GError **error)
 {
   for (guint i = 0; i < config->cameras->len; i++) {
     const UkCameraConfig *cam = config->cameras->pdata[i];
-    g_autofree gchar *cam_dir = g_build_filename (config->storage_path, cam->id, NULL);
-    g_autoptr (GDir) days = g_dir_open (cam_dir, 0, NULL);
+    g_autofree gchar *cam_dir = g_build_filename(config->storage_path, cam->id, NULL);
+    g_autoptr(GDir) days = g_dir_open(cam_dir, 0, NULL);
     if (!days)
       continue;
     const char *day;
-    while ((day = g_dir_read_name (days))) {
-      g_autofree gchar *day_dir = g_build_filename (cam_dir, day, NULL);
-      g_autoptr (GDir) files = g_dir_open (day_dir, 0, NULL);
+    while ((day = g_dir_read_name(days))) {
+      g_autofree gchar *day_dir = g_build_filename(cam_dir, day, NULL);
+      g_autoptr(GDir) files = g_dir_open(day_dir, 0, NULL);
       if (!files)
         continue;
       const char *name;
-      while ((name = g_dir_read_name (files))) {
-        if (!g_str_has_suffix (name, ".mp4"))
+      while ((name = g_dir_read_name(files))) {
+        if (!g_str_has_suffix(name, ".mp4"))
           continue;
-        g_autofree gchar *abs = g_build_filename (day_dir, name, NULL);
-        if (!recover_orphan (store, cam->id, abs, relative_path (config, abs), error))
+        g_autofree gchar *abs = g_build_filename(day_dir, name, NULL);
+        if (!recover_orphan(store, cam->id, abs, relative_path(config, abs), error))
           return FALSE;
       }
     }
@@ -166,201 +164,201 @@ recover_orphans (UkStore *store, const UkConfig *config, GError **error)
 }
 
 gboolean
-uk_recover (UkStore *store, const UkConfig *config, GError **error)
+uk_recover(UkStore *store, const UkConfig *config, GError **error)
 {
   /* Deletions first: their rows are gone already. */
-  g_autoptr (GPtrArray) garbage = uk_store_garbage_list (store, error);
+  g_autoptr(GPtrArray) garbage = uk_store_garbage_list(store, error);
   if (!garbage)
     return FALSE;
   for (guint i = 0; i < garbage->len; i++) {
-    g_autofree gchar *abs = g_build_filename (config->storage_path, garbage->pdata[i], NULL);
-    unlink_durably (abs);
-    if (!uk_store_garbage_remove (store, garbage->pdata[i], error))
+    g_autofree gchar *abs = g_build_filename(config->storage_path, garbage->pdata[i], NULL);
+    unlink_durably(abs);
+    if (!uk_store_garbage_remove(store, garbage->pdata[i], error))
       return FALSE;
   }
-  if (!uk_store_begin (store, error))
+  if (!uk_store_begin(store, error))
     return FALSE;
-  if (!recover_writing_rows (store, config, error) || !recover_orphans (store, config, error) ||
-      !uk_store_runs_close_open (store, CRASH_REASON, error)) {
-    uk_store_rollback (store);
+  if (!recover_writing_rows(store, config, error) || !recover_orphans(store, config, error)
+      || !uk_store_runs_close_open(store, CRASH_REASON, error)) {
+    uk_store_rollback(store);
     return FALSE;
   }
   /* A camera whose last run ended without a clean stop has no open gap yet. */
   for (guint i = 0; i < config->cameras->len; i++) {
     const UkCameraConfig *cam = config->cameras->pdata[i];
-    gint64 last = uk_store_camera_last_end (store, cam->id, NULL);
-    if (last > 0 && !uk_store_gap_open (store, cam->id, last, CRASH_REASON, error)) {
-      uk_store_rollback (store);
+    gint64 last = uk_store_camera_last_end(store, cam->id, NULL);
+    if (last > 0 && !uk_store_gap_open(store, cam->id, last, CRASH_REASON, error)) {
+      uk_store_rollback(store);
       return FALSE;
     }
   }
-  return uk_store_commit (store, error);
+  return uk_store_commit(store, error);
 }
 
 /* ---- events from the recorders (control context) ---- */
 
 static gint64
-current_run (UkDaemon *d, const char *camera)
+current_run(UkDaemon *d, const char *camera)
 {
-  gint64 *id = g_hash_table_lookup (d->runs, camera);
+  gint64 *id = g_hash_table_lookup(d->runs, camera);
   return id ? *id : 0;
 }
 
 static void
-on_recorder_event (const UkRecorderEvent *ev, gpointer data)
+on_recorder_event(const UkRecorderEvent *ev, gpointer data)
 {
   UkDaemon *d = data;
-  g_autoptr (GError) error = NULL;
-  const char *rel = ev->path ? relative_path (d->config, ev->path) : NULL;
+  g_autoptr(GError) error = NULL;
+  const char *rel = ev->path ? relative_path(d->config, ev->path) : NULL;
   gboolean ok = TRUE;
 
   switch (ev->type) {
     case UK_RECORDER_RUN_START: {
-      gint64 *id = g_new (gint64, 1);
-      ok = uk_store_begin (d->store, &error) &&
-           uk_store_gap_close (d->store, ev->camera, ev->start_90k, &error) &&
-           (*id = uk_store_run_begin (d->store, ev->camera, ev->start_90k, &error)) != 0 &&
-           uk_store_commit (d->store, &error);
-      g_hash_table_insert (d->runs, g_strdup (ev->camera), id);
-      g_message ("%s: recording", ev->camera);
+      gint64 *id = g_new(gint64, 1);
+      ok = uk_store_begin(d->store, &error)
+           && uk_store_gap_close(d->store, ev->camera, ev->start_90k, &error)
+           && (*id = uk_store_run_begin(d->store, ev->camera, ev->start_90k, &error)) != 0
+           && uk_store_commit(d->store, &error);
+      g_hash_table_insert(d->runs, g_strdup(ev->camera), id);
+      g_message("%s: recording", ev->camera);
       break;
     }
     case UK_RECORDER_SEGMENT_OPEN: {
-      UkRecordingRow row = {.camera = (gchar *) ev->camera,
-                            .run_id = current_run (d, ev->camera),
-                            .path = (gchar *) rel,
-                            .start_90k = ev->start_90k,
-                            .codec = (gchar *) uk_codec_name (ev->codec),
-                            .width = ev->width,
-                            .height = ev->height};
-      ok = rel && row.run_id && uk_store_recording_insert (d->store, &row, &error) != 0;
+      UkRecordingRow row = { .camera = (gchar *)ev->camera,
+                             .run_id = current_run(d, ev->camera),
+                             .path = (gchar *)rel,
+                             .start_90k = ev->start_90k,
+                             .codec = (gchar *)uk_codec_name(ev->codec),
+                             .width = ev->width,
+                             .height = ev->height };
+      ok = rel && row.run_id && uk_store_recording_insert(d->store, &row, &error) != 0;
       break;
     }
     case UK_RECORDER_SEGMENT_CLOSE:
       if (!rel)
         break;
       if (ev->frames == 0) {
-        ok = uk_store_recording_delete (d->store, rel, &error);
-        unlink_durably (ev->path);
+        ok = uk_store_recording_delete(d->store, rel, &error);
+        unlink_durably(ev->path);
       } else {
-        UkRecordingRow row = {.path = (gchar *) rel,
-                              .start_90k = ev->start_90k,
-                              .end_90k = ev->end_90k,
-                              .media_duration_90k = ev->media_duration_90k,
-                              .frames = ev->frames,
-                              .bytes = ev->bytes,
-                              .video_index = ev->index};
-        ok = uk_store_recording_complete (d->store, &row, &error);
+        UkRecordingRow row = { .path = (gchar *)rel,
+                               .start_90k = ev->start_90k,
+                               .end_90k = ev->end_90k,
+                               .media_duration_90k = ev->media_duration_90k,
+                               .frames = ev->frames,
+                               .bytes = ev->bytes,
+                               .video_index = ev->index };
+        ok = uk_store_recording_complete(d->store, &row, &error);
       }
       break;
     case UK_RECORDER_RUN_END: {
-      gint64 run = current_run (d, ev->camera);
+      gint64 run = current_run(d, ev->camera);
       gint64 start = ev->end_90k;
       if (!ev->had_run) {
-        gint64 last = uk_store_camera_last_end (d->store, ev->camera, NULL);
+        gint64 last = uk_store_camera_last_end(d->store, ev->camera, NULL);
         start = last > 0 ? last : ev->end_90k;
       }
-      ok = uk_store_begin (d->store, &error) &&
-           (!ev->had_run || !run ||
-            uk_store_run_end (d->store, run, ev->end_90k, ev->reason, &error)) &&
-           uk_store_gap_open (d->store, ev->camera, start, ev->reason, &error) &&
-           uk_store_commit (d->store, &error);
-      g_hash_table_remove (d->runs, ev->camera);
-      g_message ("%s: down: %s", ev->camera, ev->reason);
+      ok = uk_store_begin(d->store, &error)
+           && (!ev->had_run || !run
+               || uk_store_run_end(d->store, run, ev->end_90k, ev->reason, &error))
+           && uk_store_gap_open(d->store, ev->camera, start, ev->reason, &error)
+           && uk_store_commit(d->store, &error);
+      g_hash_table_remove(d->runs, ev->camera);
+      g_message("%s: down: %s", ev->camera, ev->reason);
       break;
     }
     case UK_RECORDER_ERROR:
-      g_warning ("%s: %s", ev->camera, ev->reason);
+      g_warning("%s: %s", ev->camera, ev->reason);
       break;
   }
   if (!ok) {
-    uk_store_rollback (d->store);
-    g_warning ("%s: cannot store event: %s", ev->camera,
-               error ? error->message : "path outside storage");
+    uk_store_rollback(d->store);
+    g_warning("%s: cannot store event: %s", ev->camera,
+              error ? error->message : "path outside storage");
   }
 }
 
 UkDaemon *
-uk_daemon_new (UkConfig *config, GError **error)
+uk_daemon_new(UkConfig *config, GError **error)
 {
-  g_autoptr (UkDaemon) d = g_new0 (UkDaemon, 1);
+  g_autoptr(UkDaemon) d = g_new0(UkDaemon, 1);
   d->config = config;
-  d->runs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  d->recorders = g_ptr_array_new_with_free_func ((GDestroyNotify) uk_recorder_free);
-  if (g_mkdir_with_parents (config->storage_path, 0750) != 0) {
+  d->runs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+  d->recorders = g_ptr_array_new_with_free_func((GDestroyNotify)uk_recorder_free);
+  if (g_mkdir_with_parents(config->storage_path, 0750) != 0) {
     int e = errno;
-    g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
-                 "cannot create storage folder %s: %s", config->storage_path, g_strerror (e));
+    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e),
+                "cannot create storage folder %s: %s", config->storage_path, g_strerror(e));
     return NULL;
   }
-  d->store = uk_store_open (config->database_path, error);
-  if (!d->store || !uk_recover (d->store, config, error))
+  d->store = uk_store_open(config->database_path, error);
+  if (!d->store || !uk_recover(d->store, config, error))
     return NULL;
-  return g_steal_pointer (&d);
+  return g_steal_pointer(&d);
 }
 
 void
-uk_daemon_start (UkDaemon *d)
+uk_daemon_start(UkDaemon *d)
 {
   for (guint i = 0; i < d->config->cameras->len; i++) {
     const UkCameraConfig *cam = d->config->cameras->pdata[i];
     UkRecorderOptions opts = {
-        .camera_id = cam->id,
-        .url = cam->url,
-        .tcp = cam->transport == UK_TRANSPORT_TCP,
-        .storage_path = d->config->storage_path,
-        .segment_seconds = d->config->segment_seconds,
+      .camera_id = cam->id,
+      .url = cam->url,
+      .tcp = cam->transport == UK_TRANSPORT_TCP,
+      .storage_path = d->config->storage_path,
+      .segment_seconds = d->config->segment_seconds,
     };
-    UkRecorder *r = uk_recorder_new (&opts, NULL, on_recorder_event, d);
-    g_ptr_array_add (d->recorders, r);
-    uk_recorder_start (r);
+    UkRecorder *r = uk_recorder_new(&opts, NULL, on_recorder_event, d);
+    g_ptr_array_add(d->recorders, r);
+    uk_recorder_start(r);
   }
 }
 
 void
-uk_daemon_stop (UkDaemon *d)
+uk_daemon_stop(UkDaemon *d)
 {
   for (guint i = 0; i < d->recorders->len; i++)
-    uk_recorder_stop (d->recorders->pdata[i], "uitkijk stopped");
+    uk_recorder_stop(d->recorders->pdata[i], "uitkijk stopped");
 }
 
 void
-uk_daemon_free (UkDaemon *d)
+uk_daemon_free(UkDaemon *d)
 {
   if (!d)
     return;
-  uk_daemon_stop (d);
-  g_ptr_array_unref (d->recorders);
-  g_hash_table_destroy (d->runs);
-  uk_store_free (d->store);
-  g_free (d);
+  uk_daemon_stop(d);
+  g_ptr_array_unref(d->recorders);
+  g_hash_table_destroy(d->runs);
+  uk_store_free(d->store);
+  g_free(d);
 }
 
 static gboolean
-on_quit_signal (gpointer loop)
+on_quit_signal(gpointer loop)
 {
-  g_main_loop_quit (loop);
+  g_main_loop_quit(loop);
   return G_SOURCE_CONTINUE;
 }
 
 int
-uk_daemon_run (UkConfig *config)
+uk_daemon_run(UkConfig *config)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UkDaemon) d = uk_daemon_new (config, &error);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkDaemon) d = uk_daemon_new(config, &error);
   if (!d) {
-    g_printerr ("uitkijk: %s\n", error->message);
+    g_printerr("uitkijk: %s\n", error->message);
     return 1;
   }
-  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  guint sigint = g_unix_signal_add (SIGINT, on_quit_signal, loop);
-  guint sigterm = g_unix_signal_add (SIGTERM, on_quit_signal, loop);
-  uk_daemon_start (d);
-  g_message ("recording %u camera(s) into %s", config->cameras->len, config->storage_path);
-  g_main_loop_run (loop);
-  g_message ("stopping");
-  uk_daemon_stop (d);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
+  g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+  guint sigint = g_unix_signal_add(SIGINT, on_quit_signal, loop);
+  guint sigterm = g_unix_signal_add(SIGTERM, on_quit_signal, loop);
+  uk_daemon_start(d);
+  g_message("recording %u camera(s) into %s", config->cameras->len, config->storage_path);
+  g_main_loop_run(loop);
+  g_message("stopping");
+  uk_daemon_stop(d);
+  g_source_remove(sigint);
+  g_source_remove(sigterm);
   return 0;
 }

@@ -10,8 +10,8 @@
 
 G_BEGIN_DECLS
 
-#define UK_CONFIG_ERROR (uk_config_error_quark ())
-GQuark uk_config_error_quark (void);
+#define UK_CONFIG_ERROR (uk_config_error_quark())
+GQuark uk_config_error_quark(void);
 
 typedef enum {
   UK_CONFIG_ERROR_PARSE,   /* not valid INI at all */
@@ -31,11 +31,11 @@ typedef struct {
 } UkAreaConfig;
 
 typedef struct {
-  gchar *id;       /* from the group name [camera:ID]; [a-z0-9_-]{1,32} */
-  gchar *name;     /* display name; defaults to id */
-  gchar *area;     /* id of an [area:...] group, required */
-  gchar *url;      /* rtsp:// or rtsps:// URL, required */
-  gchar *location; /* free text for manifests; may be NULL */
+  gchar *id;             /* from the group name [camera:ID]; [a-z0-9_-]{1,32} */
+  gchar *name;           /* display name; defaults to id */
+  gchar *area;           /* id of an [area:...] group, required */
+  gchar *url;            /* rtsp:// or rtsps:// URL, required */
+  gchar *location;       /* free text for manifests; may be NULL */
   UkTransport transport; /* default tcp */
 } UkCameraConfig;
 
@@ -43,13 +43,13 @@ typedef struct {
   gchar *path; /* the file it was read from, absolute; NULL when from data */
 
   /* [server] */
-  gchar *listen_host; /* default 127.0.0.1; an IPv6 address is stored without brackets */
+  gchar *listen_host;  /* default 127.0.0.1; an IPv6 address is stored without brackets */
   guint16 listen_port; /* default 8080 */
 
   /* [storage] */
-  gchar *storage_path;     /* absolute; relative values are resolved against the config file's folder */
-  gchar *database_path;    /* absolute; default <storage_path>/uitkijk.db */
-  guint segment_seconds;   /* 2..3600, default 60 */
+  gchar *storage_path; /* absolute; relative values are resolved against the config file's folder */
+  gchar *database_path;  /* absolute; default <storage_path>/uitkijk.db */
+  guint segment_seconds; /* 2..3600, default 60 */
 
   GPtrArray *areas;   /* (element-type UkAreaConfig) in file order */
   GPtrArray *cameras; /* (element-type UkCameraConfig) in file order */
@@ -57,22 +57,22 @@ typedef struct {
 
 /* Reads and validates @path. (transfer full) Messages start with "@path: ". A file that cannot
  * be read gives the G_FILE_ERROR of g_file_get_contents(); anything else UK_CONFIG_ERROR. */
-UkConfig *uk_config_load (const char *path, GError **error);
+UkConfig *uk_config_load(const char *path, GError **error);
 
 /* Same, from memory (@length may be (gsize) -1 when @data is nul-terminated); relative paths
  * resolve against @base_dir, or the current folder when it is NULL. (transfer full) */
-UkConfig *uk_config_load_from_data (const char *data, gsize length, const char *base_dir,
-                                    GError **error);
+UkConfig *uk_config_load_from_data(const char *data, gsize length, const char *base_dir,
+                                   GError **error);
 
-void uk_config_free (UkConfig *config);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkConfig, uk_config_free)
+void uk_config_free(UkConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkConfig, uk_config_free)
 
 /* (transfer none) or NULL */
-const UkCameraConfig *uk_config_find_camera (const UkConfig *config, const char *id);
-const UkAreaConfig *uk_config_find_area (const UkConfig *config, const char *id);
+const UkCameraConfig *uk_config_find_camera(const UkConfig *config, const char *id);
+const UkAreaConfig *uk_config_find_area(const UkConfig *config, const char *id);
 
 /* TRUE when @id is a valid area or camera id: 1 to 32 of [a-z0-9_-], not starting with '-'.
  * Ids become file names, so nothing else is allowed. */
-gboolean uk_config_id_is_valid (const char *id);
+gboolean uk_config_id_is_valid(const char *id);
 
 G_END_DECLS

@@ -10,8 +10,8 @@
 
 G_BEGIN_DECLS
 
-#define UK_STORE_ERROR (uk_store_error_quark ())
-GQuark uk_store_error_quark (void);
+#define UK_STORE_ERROR (uk_store_error_quark())
+GQuark uk_store_error_quark(void);
 
 typedef enum {
   UK_STORE_ERROR_SQLITE,  /* sqlite said no; message has its text */
@@ -35,8 +35,8 @@ typedef struct {
   GBytes *video_index; /* NULL while writing */
 } UkRecordingRow;
 
-void uk_recording_row_free (UkRecordingRow *row);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkRecordingRow, uk_recording_row_free)
+void uk_recording_row_free(UkRecordingRow *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkRecordingRow, uk_recording_row_free)
 
 typedef struct {
   gint64 id;
@@ -46,73 +46,72 @@ typedef struct {
   gchar *reason;
 } UkGapRow;
 
-void uk_gap_row_free (UkGapRow *row);
+void uk_gap_row_free(UkGapRow *row);
 
 typedef struct _UkStore UkStore;
 
 /* Opens (creating if needed) and migrates the database at @path. (transfer full) */
-UkStore *uk_store_open (const char *path, GError **error);
+UkStore *uk_store_open(const char *path, GError **error);
 /* Opens an existing database for reading only (command-line queries while the
  * daemon writes). Fails with G_FILE_ERROR_NOENT when there is none yet and
  * with UK_STORE_ERROR_VERSION when it needs a migration. (transfer full) */
-UkStore *uk_store_open_readonly (const char *path, GError **error);
-void uk_store_free (UkStore *store);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkStore, uk_store_free)
+UkStore *uk_store_open_readonly(const char *path, GError **error);
+void uk_store_free(UkStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkStore, uk_store_free)
 
 /* Number of migrations this program knows, and the database's version. */
-gint uk_store_latest_version (void);
-gint uk_store_version (UkStore *store);
+gint uk_store_latest_version(void);
+gint uk_store_version(UkStore *store);
 
 /* Applies migrations 1..@version (for the schema test). */
-gboolean uk_store_migrate_to (UkStore *store, gint version, GError **error);
+gboolean uk_store_migrate_to(UkStore *store, gint version, GError **error);
 
 /* Runs. */
-gint64 uk_store_run_begin (UkStore *store, const char *camera, gint64 start_90k, GError **error);
-gboolean uk_store_run_end (UkStore *store, gint64 run_id, gint64 end_90k, const char *reason,
-                           GError **error);
+gint64 uk_store_run_begin(UkStore *store, const char *camera, gint64 start_90k, GError **error);
+gboolean uk_store_run_end(UkStore *store, gint64 run_id, gint64 end_90k, const char *reason,
+                          GError **error);
 /* The camera's latest run that started at or before @t_90k, or 0. */
-gint64 uk_store_run_at (UkStore *store, const char *camera, gint64 t_90k, GError **error);
+gint64 uk_store_run_at(UkStore *store, const char *camera, gint64 t_90k, GError **error);
 /* Ends every run still open (after a crash): end = its last recording's end. */
-gboolean uk_store_runs_close_open (UkStore *store, const char *reason, GError **error);
+gboolean uk_store_runs_close_open(UkStore *store, const char *reason, GError **error);
 
 /* Gaps: at most one open gap per camera. Opening when one is open does nothing. */
-gboolean uk_store_gap_open (UkStore *store, const char *camera, gint64 start_90k,
-                            const char *reason, GError **error);
-gboolean uk_store_gap_close (UkStore *store, const char *camera, gint64 end_90k, GError **error);
+gboolean uk_store_gap_open(UkStore *store, const char *camera, gint64 start_90k, const char *reason,
+                           GError **error);
+gboolean uk_store_gap_close(UkStore *store, const char *camera, gint64 end_90k, GError **error);
 /* The camera's last recorded instant (end of its latest recording), or 0. */
-gint64 uk_store_camera_last_end (UkStore *store, const char *camera, GError **error);
+gint64 uk_store_camera_last_end(UkStore *store, const char *camera, GError **error);
 
 /* Recordings. */
-gint64 uk_store_recording_insert (UkStore *store, const UkRecordingRow *row, GError **error);
+gint64 uk_store_recording_insert(UkStore *store, const UkRecordingRow *row, GError **error);
 /* Sets end, duration, frames, bytes, index and state 'complete' for row->path. */
-gboolean uk_store_recording_complete (UkStore *store, const UkRecordingRow *row, GError **error);
+gboolean uk_store_recording_complete(UkStore *store, const UkRecordingRow *row, GError **error);
 /* Removes the row for @path (a segment that held no frame). */
-gboolean uk_store_recording_delete (UkStore *store, const char *path, GError **error);
-gboolean uk_store_recording_exists (UkStore *store, const char *path, GError **error);
+gboolean uk_store_recording_delete(UkStore *store, const char *path, GError **error);
+gboolean uk_store_recording_exists(UkStore *store, const char *path, GError **error);
 
 /* Recordings of @camera overlapping [@from_90k, @to_90k) (0 = unbounded), by
  * start; rows still being written count as reaching @now_90k.
  * (element-type UkRecordingRow) (transfer full) */
-GPtrArray *uk_store_recordings (UkStore *store, const char *camera, gint64 from_90k,
-                                gint64 to_90k, GError **error);
+GPtrArray *uk_store_recordings(UkStore *store, const char *camera, gint64 from_90k, gint64 to_90k,
+                               GError **error);
 /* Every recording in state 'writing'. (transfer full) */
-GPtrArray *uk_store_recordings_writing (UkStore *store, GError **error);
+GPtrArray *uk_store_recordings_writing(UkStore *store, GError **error);
 /* Gaps of @camera overlapping [@from_90k, @to_90k). (element-type UkGapRow) */
-GPtrArray *uk_store_gaps (UkStore *store, const char *camera, gint64 from_90k, gint64 to_90k,
-                          GError **error);
+GPtrArray *uk_store_gaps(UkStore *store, const char *camera, gint64 from_90k, gint64 to_90k,
+                         GError **error);
 
 /* Garbage (files to unlink; see schema.sql). */
-gboolean uk_store_garbage_add (UkStore *store, const char *path, const char *reason,
-                               GError **error);
-gboolean uk_store_garbage_remove (UkStore *store, const char *path, GError **error);
-GPtrArray *uk_store_garbage_list (UkStore *store, GError **error); /* (element-type utf8) */
+gboolean uk_store_garbage_add(UkStore *store, const char *path, const char *reason, GError **error);
+gboolean uk_store_garbage_remove(UkStore *store, const char *path, GError **error);
+GPtrArray *uk_store_garbage_list(UkStore *store, GError **error); /* (element-type utf8) */
 
 /* Transactions (nestable by depth count). */
-gboolean uk_store_begin (UkStore *store, GError **error);
-gboolean uk_store_commit (UkStore *store, GError **error);
-void uk_store_rollback (UkStore *store);
+gboolean uk_store_begin(UkStore *store, GError **error);
+gboolean uk_store_commit(UkStore *store, GError **error);
+void uk_store_rollback(UkStore *store);
 
 /* The raw connection, for the schema test only. (transfer none) */
-gpointer uk_store_sqlite (UkStore *store);
+gpointer uk_store_sqlite(UkStore *store);
 
 G_END_DECLS

@@ -28,7 +28,7 @@ typedef struct {
 
   /* the current run */
   gboolean running;
-  gboolean started; /* the run's first frame has been mapped */
+  gboolean started;                     /* the run's first frame has been mapped */
   gint64 last_media_90k, last_wall_90k; /* the last mapped frame */
   double rate;                          /* rate in force for this window */
   gint64 window_start_90k;              /* media time the window began */
@@ -39,18 +39,18 @@ typedef struct {
   gint64 max_abs_resid_90k; /* statistics: worst |arrival - wall| in this run */
 } UkClockMap;
 
-void uk_clockmap_init (UkClockMap *map);
+void uk_clockmap_init(UkClockMap *map);
 
 /* Starts a run whose frame at @media_90k was presented at @wall_90k. */
-void uk_clockmap_start (UkClockMap *map, gint64 media_90k, gint64 wall_90k);
+void uk_clockmap_start(UkClockMap *map, gint64 media_90k, gint64 wall_90k);
 
 /* Ends the current run; the learnt drift is kept. */
-void uk_clockmap_end_run (UkClockMap *map);
+void uk_clockmap_end_run(UkClockMap *map);
 
 /* Maps the frame presented at @media_90k (camera clock, any origin, must not go
  * backwards within a run) that arrived at @arrival_90k (server wall clock).
- * Without uk_clockmap_start, the first frame of a run maps to its arrival. Returns the frame's wall time; strictly
- * increasing within a run. */
-gint64 uk_clockmap_map (UkClockMap *map, gint64 media_90k, gint64 arrival_90k);
+ * Without uk_clockmap_start, the first frame of a run maps to its arrival. Returns the frame's wall
+ * time; strictly increasing within a run. */
+gint64 uk_clockmap_map(UkClockMap *map, gint64 media_90k, gint64 arrival_90k);
 
 G_END_DECLS

@@ -20,16 +20,16 @@
  * frame arrives, and during a run's warm-up its wall time is not known yet. */
 typedef struct {
   GstBuffer *buffer;
-  UkFrame frame;     /* dts_90k is the camera's (absolute) dts */
-  gint64 pts_90k;    /* camera clock */
+  UkFrame frame;  /* dts_90k is the camera's (absolute) dts */
+  gint64 pts_90k; /* camera clock */
   gint64 arrival_90k;
 } HeldFrame;
 
 static void
-held_frame_free (HeldFrame *h)
+held_frame_free(HeldFrame *h)
 {
-  gst_buffer_unref (h->buffer);
-  g_free (h);
+  gst_buffer_unref(h->buffer);
+  g_free(h);
 }
 
 typedef struct {
@@ -96,7 +96,7 @@ struct _UkRecorder {
 };
 
 const char *
-uk_camera_state_name (UkCameraState state)
+uk_camera_state_name(UkCameraState state)
 {
   switch (state) {
     case UK_CAMERA_STOPPED:
@@ -112,25 +112,25 @@ uk_camera_state_name (UkCameraState state)
 }
 
 void
-uk_camera_health_clear (UkCameraHealth *health)
+uk_camera_health_clear(UkCameraHealth *health)
 {
-  g_clear_pointer (&health->last_error, g_free);
+  g_clear_pointer(&health->last_error, g_free);
 }
 
 gboolean
-uk_ingest_init (int *argc, char ***argv, GError **error)
+uk_ingest_init(int *argc, char ***argv, GError **error)
 {
-  if (!gst_init_check (argc, argv, error))
+  if (!gst_init_check(argc, argv, error))
     return FALSE;
-  static const char *const needed[] = {"rtspsrc", "rtph264depay", "h264parse", "rtph265depay",
-                                       "h265parse", "appsink", "queue"};
-  for (guint i = 0; i < G_N_ELEMENTS (needed); i++) {
-    g_autoptr (GstElementFactory) f = gst_element_factory_find (needed[i]);
+  static const char *const needed[]
+      = { "rtspsrc", "rtph264depay", "h264parse", "rtph265depay", "h265parse", "appsink", "queue" };
+  for (guint i = 0; i < G_N_ELEMENTS(needed); i++) {
+    g_autoptr(GstElementFactory) f = gst_element_factory_find(needed[i]);
     if (!f) {
-      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-                   "GStreamer element '%s' is missing; install gstreamer1.0-plugins-good and "
-                   "gstreamer1.0-plugins-bad",
-                   needed[i]);
+      g_set_error(error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+                  "GStreamer element '%s' is missing; install gstreamer1.0-plugins-good and "
+                  "gstreamer1.0-plugins-bad",
+                  needed[i]);
       return FALSE;
     }
   }
@@ -138,35 +138,35 @@ uk_ingest_init (int *argc, char ***argv, GError **error)
 }
 
 static UkRecorder *
-recorder_ref (UkRecorder *r)
+recorder_ref(UkRecorder *r)
 {
-  g_atomic_int_inc (&r->ref_count);
+  g_atomic_int_inc(&r->ref_count);
   return r;
 }
 
-static void recorder_unref (UkRecorder *r);
+static void recorder_unref(UkRecorder *r);
 
 /* ---- events: streaming thread -> control context ---- */
 
 static void
-queued_event_free (QueuedEvent *q)
+queued_event_free(QueuedEvent *q)
 {
-  g_free (q->path);
-  g_free (q->reason);
-  g_clear_pointer (&q->index, g_bytes_unref);
-  g_free (q);
+  g_free(q->path);
+  g_free(q->reason);
+  g_clear_pointer(&q->index, g_bytes_unref);
+  g_free(q);
 }
 
 static gboolean
-drain_events (gpointer data)
+drain_events(gpointer data)
 {
   UkRecorder *r = data;
   for (;;) {
-    g_mutex_lock (&r->lock);
-    QueuedEvent *q = g_queue_pop_head (&r->events);
+    g_mutex_lock(&r->lock);
+    QueuedEvent *q = g_queue_pop_head(&r->events);
     if (!q)
       r->drain_scheduled = FALSE;
-    g_mutex_unlock (&r->lock);
+    g_mutex_unlock(&r->lock);
     if (!q)
       break;
     q->ev.camera = r->camera;
@@ -175,298 +175,299 @@ drain_events (gpointer data)
     q->ev.index = q->index;
     if (q->ev.type == UK_RECORDER_RUN_START) {
       r->state = UK_CAMERA_RECORDING;
-      r->state_since_us = g_get_monotonic_time ();
+      r->state_since_us = g_get_monotonic_time();
       r->backoff_s = BACKOFF_MIN_S;
-      g_clear_pointer (&r->last_error, g_free);
+      g_clear_pointer(&r->last_error, g_free);
     } else if (q->ev.type == UK_RECORDER_ERROR) {
-      g_free (r->last_error);
-      r->last_error = g_strdup (q->reason);
+      g_free(r->last_error);
+      r->last_error = g_strdup(q->reason);
     }
     if (r->func)
-      r->func (&q->ev, r->user_data);
-    queued_event_free (q);
+      r->func(&q->ev, r->user_data);
+    queued_event_free(q);
   }
   return G_SOURCE_REMOVE;
 }
 
 /* Takes ownership of @q. Safe from any thread. */
 static void
-post_event (UkRecorder *r, QueuedEvent *q)
+post_event(UkRecorder *r, QueuedEvent *q)
 {
-  g_mutex_lock (&r->lock);
-  g_queue_push_tail (&r->events, q);
+  g_mutex_lock(&r->lock);
+  g_queue_push_tail(&r->events, q);
   gboolean schedule = !r->drain_scheduled;
   r->drain_scheduled = TRUE;
-  g_mutex_unlock (&r->lock);
+  g_mutex_unlock(&r->lock);
   if (schedule)
-    g_main_context_invoke_full (r->context, G_PRIORITY_DEFAULT, drain_events, recorder_ref (r),
-                                (GDestroyNotify) recorder_unref);
+    g_main_context_invoke_full(r->context, G_PRIORITY_DEFAULT, drain_events, recorder_ref(r),
+                               (GDestroyNotify)recorder_unref);
 }
 
 static QueuedEvent *
-event_new (UkRecorderEventType type)
+event_new(UkRecorderEventType type)
 {
-  QueuedEvent *q = g_new0 (QueuedEvent, 1);
+  QueuedEvent *q = g_new0(QueuedEvent, 1);
   q->ev.type = type;
   return q;
 }
 
 static void
-post_error (UkRecorder *r, const GError *error)
+post_error(UkRecorder *r, const GError *error)
 {
-  QueuedEvent *q = event_new (UK_RECORDER_ERROR);
-  q->reason = g_strdup (error->message);
-  post_event (r, q);
+  QueuedEvent *q = event_new(UK_RECORDER_ERROR);
+  q->reason = g_strdup(error->message);
+  post_event(r, q);
 }
 
 /* ---- the writer (streaming thread) ---- */
 
 static gboolean
-track_from_caps (GstCaps *caps, UkTrackInfo *out)
+track_from_caps(GstCaps *caps, UkTrackInfo *out)
 {
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-  const char *name = gst_structure_get_name (s);
-  if (g_str_equal (name, "video/x-h264"))
+  GstStructure *s = gst_caps_get_structure(caps, 0);
+  const char *name = gst_structure_get_name(s);
+  if (g_str_equal(name, "video/x-h264"))
     out->codec = UK_CODEC_H264;
-  else if (g_str_equal (name, "video/x-h265"))
+  else if (g_str_equal(name, "video/x-h265"))
     out->codec = UK_CODEC_H265;
   else
     return FALSE;
   gint w = 0, h = 0;
-  gst_structure_get_int (s, "width", &w);
-  gst_structure_get_int (s, "height", &h);
+  gst_structure_get_int(s, "width", &w);
+  gst_structure_get_int(s, "height", &h);
   out->width = w;
   out->height = h;
-  const GValue *v = gst_structure_get_value (s, "codec_data");
-  GstBuffer *cd = v ? gst_value_get_buffer (v) : NULL;
+  const GValue *v = gst_structure_get_value(s, "codec_data");
+  GstBuffer *cd = v ? gst_value_get_buffer(v) : NULL;
   if (!cd)
     return FALSE;
   GstMapInfo map;
-  if (!gst_buffer_map (cd, &map, GST_MAP_READ))
+  if (!gst_buffer_map(cd, &map, GST_MAP_READ))
     return FALSE;
-  out->codec_data = g_bytes_new (map.data, map.size);
-  gst_buffer_unmap (cd, &map);
+  out->codec_data = g_bytes_new(map.data, map.size);
+  gst_buffer_unmap(cd, &map);
   return TRUE;
 }
 
 static void
-update_track (UkRecorder *r, GstCaps *caps)
+update_track(UkRecorder *r, GstCaps *caps)
 {
-  UkTrackInfo t = {0};
-  if (!track_from_caps (caps, &t)) {
-    uk_track_info_clear (&t);
+  UkTrackInfo t = { 0 };
+  if (!track_from_caps(caps, &t)) {
+    uk_track_info_clear(&t);
     return;
   }
-  if (r->have_track && t.codec == r->track.codec && t.width == r->track.width &&
-      t.height == r->track.height && g_bytes_equal (t.codec_data, r->track.codec_data)) {
-    uk_track_info_clear (&t);
+  if (r->have_track && t.codec == r->track.codec && t.width == r->track.width
+      && t.height == r->track.height && g_bytes_equal(t.codec_data, r->track.codec_data)) {
+    uk_track_info_clear(&t);
     return;
   }
-  uk_track_info_clear (&r->track);
+  uk_track_info_clear(&r->track);
   r->track = t;
   r->have_track = TRUE;
   r->track_changed = TRUE;
 }
 
 static void
-close_segment (UkRecorder *r, gint64 end_90k)
+close_segment(UkRecorder *r, gint64 end_90k)
 {
   if (!r->segment)
     return;
-  g_autoptr (UkSegment) seg = g_steal_pointer (&r->segment);
-  g_autoptr (GError) error = NULL;
-  if (!uk_segment_finish (seg, &error))
-    post_error (r, error);
-  const GArray *frames = uk_segment_frames (seg);
+  g_autoptr(UkSegment) seg = g_steal_pointer(&r->segment);
+  g_autoptr(GError) error = NULL;
+  if (!uk_segment_finish(seg, &error))
+    post_error(r, error);
+  const GArray *frames = uk_segment_frames(seg);
   if (frames->len == 0) {
     /* Nothing was written: the file holds only an init segment. */
-    QueuedEvent *q = event_new (UK_RECORDER_SEGMENT_CLOSE);
-    q->path = g_strdup (uk_segment_path (seg));
+    QueuedEvent *q = event_new(UK_RECORDER_SEGMENT_CLOSE);
+    q->path = g_strdup(uk_segment_path(seg));
     q->ev.start_90k = r->seg_start_90k;
     q->ev.end_90k = r->seg_start_90k;
-    post_event (r, q);
+    post_event(r, q);
     return;
   }
-  const UkFrame *f = &g_array_index (frames, UkFrame, 0);
-  const UkFrame *last = &g_array_index (frames, UkFrame, frames->len - 1);
-  QueuedEvent *q = event_new (UK_RECORDER_SEGMENT_CLOSE);
-  q->path = g_strdup (uk_segment_path (seg));
+  const UkFrame *f = &g_array_index(frames, UkFrame, 0);
+  const UkFrame *last = &g_array_index(frames, UkFrame, frames->len - 1);
+  QueuedEvent *q = event_new(UK_RECORDER_SEGMENT_CLOSE);
+  q->path = g_strdup(uk_segment_path(seg));
   q->ev.start_90k = f->wall_90k;
-  q->ev.end_90k = MAX (end_90k, last->wall_90k + 1);
+  q->ev.end_90k = MAX(end_90k, last->wall_90k + 1);
   q->ev.media_duration_90k = last->dts_90k + last->duration_90k - f->dts_90k;
   q->ev.frames = frames->len;
-  q->ev.bytes = uk_segment_bytes (seg);
+  q->ev.bytes = uk_segment_bytes(seg);
   q->ev.codec = r->track.codec;
   q->ev.width = r->track.width;
   q->ev.height = r->track.height;
-  q->index = uk_frame_index_encode ((const UkFrame *) frames->data, frames->len,
-                                    uk_segment_init_size (seg));
-  post_event (r, q);
+  q->index = uk_frame_index_encode((const UkFrame *)frames->data, frames->len,
+                                   uk_segment_init_size(seg));
+  post_event(r, q);
 }
 
 static void
-open_segment (UkRecorder *r, gint64 dts_90k, gint64 wall_90k)
+open_segment(UkRecorder *r, gint64 dts_90k, gint64 wall_90k)
 {
-  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (wall_90k / UK_TIME_HZ);
-  g_autofree gchar *day = g_date_time_format (dt, "%Y-%m-%d");
-  g_autofree gchar *hms = g_date_time_format (dt, "%H%M%S");
-  g_autofree gchar *name = g_strdup_printf ("%s-%" G_GINT64_FORMAT ".mp4", hms, wall_90k);
-  g_autofree gchar *path = g_build_filename (r->storage, r->camera, day, name, NULL);
-  g_autoptr (GError) error = NULL;
-  r->segment = uk_segment_create (path, &r->track, &error);
+  g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(wall_90k / UK_TIME_HZ);
+  g_autofree gchar *day = g_date_time_format(dt, "%Y-%m-%d");
+  g_autofree gchar *hms = g_date_time_format(dt, "%H%M%S");
+  g_autofree gchar *name = g_strdup_printf("%s-%" G_GINT64_FORMAT ".mp4", hms, wall_90k);
+  g_autofree gchar *path = g_build_filename(r->storage, r->camera, day, name, NULL);
+  g_autoptr(GError) error = NULL;
+  r->segment = uk_segment_create(path, &r->track, &error);
   if (!r->segment) {
-    post_error (r, error);
+    post_error(r, error);
     return;
   }
   r->track_changed = FALSE;
   r->seg_dts0_90k = dts_90k;
   r->seg_start_90k = wall_90k;
-  QueuedEvent *q = event_new (UK_RECORDER_SEGMENT_OPEN);
-  q->path = g_strdup (path);
+  QueuedEvent *q = event_new(UK_RECORDER_SEGMENT_OPEN);
+  q->path = g_strdup(path);
   q->ev.start_90k = wall_90k;
   q->ev.codec = r->track.codec;
   q->ev.width = r->track.width;
   q->ev.height = r->track.height;
-  post_event (r, q);
+  post_event(r, q);
 }
 
 /* Writes @h with @duration_90k into the open segment, first starting a new
  * segment when @h is a keyframe and the current one is full. */
 static void
-write_frame (UkRecorder *r, HeldFrame *h, guint32 duration_90k)
+write_frame(UkRecorder *r, HeldFrame *h, guint32 duration_90k)
 {
   UkFrame f = h->frame;
-  if (f.key && (!r->segment || r->track_changed ||
-                f.dts_90k - r->seg_dts0_90k >= (gint64) r->segment_seconds * UK_TIME_HZ)) {
-    close_segment (r, f.wall_90k);
-    open_segment (r, f.dts_90k, f.wall_90k);
+  if (f.key
+      && (!r->segment || r->track_changed
+          || f.dts_90k - r->seg_dts0_90k >= (gint64)r->segment_seconds * UK_TIME_HZ)) {
+    close_segment(r, f.wall_90k);
+    open_segment(r, f.dts_90k, f.wall_90k);
   }
   if (!r->segment)
     return; /* waits for the next keyframe */
   f.dts_90k -= r->seg_dts0_90k;
   f.duration_90k = duration_90k;
   GstMapInfo map;
-  if (!gst_buffer_map (h->buffer, &map, GST_MAP_READ))
+  if (!gst_buffer_map(h->buffer, &map, GST_MAP_READ))
     return;
   f.size = map.size;
-  g_autoptr (GError) error = NULL;
-  gboolean ok = uk_segment_write (r->segment, &f, map.data, &error);
-  gst_buffer_unmap (h->buffer, &map);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = uk_segment_write(r->segment, &f, map.data, &error);
+  gst_buffer_unmap(h->buffer, &map);
   if (!ok) {
-    post_error (r, error);
-    close_segment (r, f.wall_90k);
+    post_error(r, error);
+    close_segment(r, f.wall_90k);
     return;
   }
   r->last_duration_90k = duration_90k;
-  g_mutex_lock (&r->stats_lock);
+  g_mutex_lock(&r->stats_lock);
   r->stat_frames++;
   r->stat_bytes += f.size;
   r->stat_last_wall_90k = f.wall_90k;
-  g_mutex_unlock (&r->stats_lock);
+  g_mutex_unlock(&r->stats_lock);
 }
 
 /* Ends the warm-up: the run's wall-clock origin is the least-delayed frame of
  * its first second (docs/TIME.md), and every held frame gets its wall time. */
 static void
-finish_warmup (UkRecorder *r)
+finish_warmup(UkRecorder *r)
 {
-  HeldFrame *first = g_queue_peek_head (&r->held);
+  HeldFrame *first = g_queue_peek_head(&r->held);
   if (!first)
     return;
   gint64 origin = G_MAXINT64;
   for (GList *l = r->held.head; l; l = l->next) {
     HeldFrame *h = l->data;
-    gint64 media = (gint64) ((h->pts_90k - first->pts_90k) * r->clock.drift_rate);
-    origin = MIN (origin, h->arrival_90k - media);
+    gint64 media = (gint64)((h->pts_90k - first->pts_90k) * r->clock.drift_rate);
+    origin = MIN(origin, h->arrival_90k - media);
   }
-  uk_clockmap_start (&r->clock, first->pts_90k, origin);
+  uk_clockmap_start(&r->clock, first->pts_90k, origin);
   for (GList *l = r->held.head; l; l = l->next) {
     HeldFrame *h = l->data;
-    h->frame.wall_90k = uk_clockmap_map (&r->clock, h->pts_90k, h->arrival_90k);
+    h->frame.wall_90k = uk_clockmap_map(&r->clock, h->pts_90k, h->arrival_90k);
   }
   r->warming_up = FALSE;
-  QueuedEvent *q = event_new (UK_RECORDER_RUN_START);
+  QueuedEvent *q = event_new(UK_RECORDER_RUN_START);
   q->ev.start_90k = first->frame.wall_90k;
-  post_event (r, q);
+  post_event(r, q);
 }
 
 /* Writes every held frame but the last (whose duration is not known yet). */
 static void
-write_ready (UkRecorder *r)
+write_ready(UkRecorder *r)
 {
   while (r->held.length >= 2) {
-    HeldFrame *h = g_queue_pop_head (&r->held);
-    HeldFrame *next = g_queue_peek_head (&r->held);
-    write_frame (r, h, (guint32) (next->frame.dts_90k - h->frame.dts_90k));
-    held_frame_free (h);
+    HeldFrame *h = g_queue_pop_head(&r->held);
+    HeldFrame *next = g_queue_peek_head(&r->held);
+    write_frame(r, h, (guint32)(next->frame.dts_90k - h->frame.dts_90k));
+    held_frame_free(h);
   }
 }
 
 /* Ends the current run: writes what is held, closes the segment, posts RUN_END. */
 static void
-end_run (UkRecorder *r, const char *reason)
+end_run(UkRecorder *r, const char *reason)
 {
   gint64 end = 0;
   if (r->in_run) {
     if (r->warming_up)
-      finish_warmup (r);
-    write_ready (r);
-    HeldFrame *last = g_queue_pop_head (&r->held);
+      finish_warmup(r);
+    write_ready(r);
+    HeldFrame *last = g_queue_pop_head(&r->held);
     if (last) {
       guint32 duration = r->last_duration_90k ? r->last_duration_90k : DEFAULT_DURATION_90K;
       end = last->frame.wall_90k + duration;
-      write_frame (r, last, duration);
-      held_frame_free (last);
+      write_frame(r, last, duration);
+      held_frame_free(last);
     }
   }
-  close_segment (r, end);
-  QueuedEvent *q = event_new (UK_RECORDER_RUN_END);
+  close_segment(r, end);
+  QueuedEvent *q = event_new(UK_RECORDER_RUN_END);
   q->ev.had_run = r->in_run && end != 0;
-  q->ev.end_90k = q->ev.had_run ? end : uk_time_now_90k ();
-  q->reason = g_strdup (reason);
-  post_event (r, q);
+  q->ev.end_90k = q->ev.had_run ? end : uk_time_now_90k();
+  q->reason = g_strdup(reason);
+  post_event(r, q);
   r->in_run = FALSE;
   r->warming_up = FALSE;
-  g_queue_clear_full (&r->held, (GDestroyNotify) held_frame_free);
-  uk_clockmap_end_run (&r->clock);
+  g_queue_clear_full(&r->held, (GDestroyNotify)held_frame_free);
+  uk_clockmap_end_run(&r->clock);
 }
 
 static GstFlowReturn
-on_new_sample (GstAppSink *sink, gpointer data)
+on_new_sample(GstAppSink *sink, gpointer data)
 {
   UkRecorder *r = data;
-  g_autoptr (GstSample) sample = gst_app_sink_pull_sample (sink);
+  g_autoptr(GstSample) sample = gst_app_sink_pull_sample(sink);
   if (!sample)
     return GST_FLOW_EOS;
-  GstBuffer *buf = gst_sample_get_buffer (sample);
-  GstCaps *caps = gst_sample_get_caps (sample);
+  GstBuffer *buf = gst_sample_get_buffer(sample);
+  GstCaps *caps = gst_sample_get_caps(sample);
   if (!buf || !caps)
     return GST_FLOW_OK;
-  update_track (r, caps);
+  update_track(r, caps);
   if (!r->have_track)
     return GST_FLOW_OK;
 
-  GstClockTime pts = GST_BUFFER_PTS (buf), dts = GST_BUFFER_DTS (buf);
-  if (!GST_CLOCK_TIME_IS_VALID (pts))
+  GstClockTime pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
+  if (!GST_CLOCK_TIME_IS_VALID(pts))
     return GST_FLOW_OK; /* cannot be placed in time: dropped */
-  if (!GST_CLOCK_TIME_IS_VALID (dts))
+  if (!GST_CLOCK_TIME_IS_VALID(dts))
     dts = pts;
-  gboolean key = !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
-  gint64 pts_90k = gst_util_uint64_scale (pts, UK_TIME_HZ, GST_SECOND);
-  gint64 dts_90k = gst_util_uint64_scale (dts, UK_TIME_HZ, GST_SECOND);
+  gboolean key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  gint64 pts_90k = gst_util_uint64_scale(pts, UK_TIME_HZ, GST_SECOND);
+  gint64 dts_90k = gst_util_uint64_scale(dts, UK_TIME_HZ, GST_SECOND);
 
   gint64 arrival_90k;
-  GstReferenceTimestampMeta *meta = gst_buffer_get_reference_timestamp_meta (buf, r->arrival_caps);
+  GstReferenceTimestampMeta *meta = gst_buffer_get_reference_timestamp_meta(buf, r->arrival_caps);
   if (meta)
-    arrival_90k = gst_util_uint64_scale (meta->timestamp, UK_TIME_HZ, GST_SECOND);
+    arrival_90k = gst_util_uint64_scale(meta->timestamp, UK_TIME_HZ, GST_SECOND);
   else
-    arrival_90k = uk_time_now_90k ();
+    arrival_90k = uk_time_now_90k();
 
-  HeldFrame *tail = g_queue_peek_tail (&r->held);
+  HeldFrame *tail = g_queue_peek_tail(&r->held);
   if (r->in_run && tail) {
     gint64 step = dts_90k - tail->frame.dts_90k;
     if (step <= 0 || step > MAX_FRAME_GAP_90K)
-      end_run (r, step <= 0 ? "camera timestamps went backwards" : "camera timestamps jumped");
+      end_run(r, step <= 0 ? "camera timestamps went backwards" : "camera timestamps jumped");
   }
   if (!r->in_run) {
     if (!key)
@@ -475,105 +476,105 @@ on_new_sample (GstAppSink *sink, gpointer data)
     r->warming_up = TRUE;
   }
 
-  HeldFrame *h = g_new0 (HeldFrame, 1);
-  h->buffer = gst_buffer_ref (buf);
+  HeldFrame *h = g_new0(HeldFrame, 1);
+  h->buffer = gst_buffer_ref(buf);
   h->pts_90k = pts_90k;
   h->arrival_90k = arrival_90k;
-  h->frame = (UkFrame){.dts_90k = dts_90k, .cts_90k = (gint32) (pts_90k - dts_90k), .key = key};
-  g_queue_push_tail (&r->held, h);
+  h->frame = (UkFrame){ .dts_90k = dts_90k, .cts_90k = (gint32)(pts_90k - dts_90k), .key = key };
+  g_queue_push_tail(&r->held, h);
 
   if (r->warming_up) {
-    HeldFrame *first = g_queue_peek_head (&r->held);
+    HeldFrame *first = g_queue_peek_head(&r->held);
     if (pts_90k - first->pts_90k < UK_CLOCKMAP_WARMUP_90K)
       return GST_FLOW_OK;
-    finish_warmup (r);
+    finish_warmup(r);
   } else {
-    h->frame.wall_90k = uk_clockmap_map (&r->clock, pts_90k, arrival_90k);
+    h->frame.wall_90k = uk_clockmap_map(&r->clock, pts_90k, arrival_90k);
   }
-  write_ready (r);
+  write_ready(r);
 
-  g_mutex_lock (&r->stats_lock);
-  r->stat_last_arrival_us = g_get_monotonic_time ();
-  g_mutex_unlock (&r->stats_lock);
+  g_mutex_lock(&r->stats_lock);
+  r->stat_last_arrival_us = g_get_monotonic_time();
+  g_mutex_unlock(&r->stats_lock);
   return GST_FLOW_OK;
 }
 
 static GstPadProbeReturn
-stamp_arrival (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+stamp_arrival(GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
   UkRecorder *r = data;
-  GstBuffer *buf = gst_pad_probe_info_get_buffer (info);
+  GstBuffer *buf = gst_pad_probe_info_get_buffer(info);
   if (!buf)
     return GST_PAD_PROBE_OK;
-  buf = gst_buffer_make_writable (buf);
-  gst_buffer_add_reference_timestamp_meta (buf, r->arrival_caps, g_get_real_time () * 1000,
-                                           GST_CLOCK_TIME_NONE);
-  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  buf = gst_buffer_make_writable(buf);
+  gst_buffer_add_reference_timestamp_meta(buf, r->arrival_caps, g_get_real_time() * 1000,
+                                          GST_CLOCK_TIME_NONE);
+  GST_PAD_PROBE_INFO_DATA(info) = buf;
   return GST_PAD_PROBE_OK;
 }
 
 /* ---- the pipeline (control context) ---- */
 
 static gboolean
-on_select_stream (GstElement *src, guint num, GstCaps *caps, gpointer data)
+on_select_stream(GstElement *src, guint num, GstCaps *caps, gpointer data)
 {
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-  const char *media = gst_structure_get_string (s, "media");
-  const char *enc = gst_structure_get_string (s, "encoding-name");
-  return g_strcmp0 (media, "video") == 0 &&
-         (g_strcmp0 (enc, "H264") == 0 || g_strcmp0 (enc, "H265") == 0);
+  GstStructure *s = gst_caps_get_structure(caps, 0);
+  const char *media = gst_structure_get_string(s, "media");
+  const char *enc = gst_structure_get_string(s, "encoding-name");
+  return g_strcmp0(media, "video") == 0
+         && (g_strcmp0(enc, "H264") == 0 || g_strcmp0(enc, "H265") == 0);
 }
 
 /* Streaming thread: rtspsrc found its video stream; link depay ! parse to the queue. */
 static void
-on_pad_added (GstElement *src, GstPad *pad, gpointer data)
+on_pad_added(GstElement *src, GstPad *pad, gpointer data)
 {
   GstElement *pipeline = data;
-  g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
-  GstStructure *s = gst_caps_get_structure (caps, 0);
-  const char *enc = gst_structure_get_string (s, "encoding-name");
-  gboolean h265 = g_strcmp0 (enc, "H265") == 0;
-  if (!h265 && g_strcmp0 (enc, "H264") != 0)
+  g_autoptr(GstCaps) caps = gst_pad_query_caps(pad, NULL);
+  GstStructure *s = gst_caps_get_structure(caps, 0);
+  const char *enc = gst_structure_get_string(s, "encoding-name");
+  gboolean h265 = g_strcmp0(enc, "H265") == 0;
+  if (!h265 && g_strcmp0(enc, "H264") != 0)
     return;
-  g_autoptr (GstElement) queue = gst_bin_get_by_name (GST_BIN (pipeline), "queue");
-  g_autoptr (GstPad) queue_sink = gst_element_get_static_pad (queue, "sink");
-  if (gst_pad_is_linked (queue_sink))
+  g_autoptr(GstElement) queue = gst_bin_get_by_name(GST_BIN(pipeline), "queue");
+  g_autoptr(GstPad) queue_sink = gst_element_get_static_pad(queue, "sink");
+  if (gst_pad_is_linked(queue_sink))
     return; /* one video stream per camera */
-  GstElement *depay = gst_element_factory_make (h265 ? "rtph265depay" : "rtph264depay", NULL);
-  GstElement *parse = gst_element_factory_make (h265 ? "h265parse" : "h264parse", NULL);
-  GstElement *filter = gst_element_factory_make ("capsfilter", NULL);
-  g_autoptr (GstCaps) want = gst_caps_from_string (
-      h265 ? "video/x-h265,stream-format=hvc1,alignment=au"
-           : "video/x-h264,stream-format=avc,alignment=au");
-  g_object_set (filter, "caps", want, NULL);
-  gst_bin_add_many (GST_BIN (pipeline), depay, parse, filter, NULL);
-  gst_element_link_many (depay, parse, filter, queue, NULL);
-  gst_element_sync_state_with_parent (filter);
-  gst_element_sync_state_with_parent (parse);
-  gst_element_sync_state_with_parent (depay);
-  g_autoptr (GstPad) depay_sink = gst_element_get_static_pad (depay, "sink");
-  gst_pad_link (pad, depay_sink);
+  GstElement *depay = gst_element_factory_make(h265 ? "rtph265depay" : "rtph264depay", NULL);
+  GstElement *parse = gst_element_factory_make(h265 ? "h265parse" : "h264parse", NULL);
+  GstElement *filter = gst_element_factory_make("capsfilter", NULL);
+  g_autoptr(GstCaps) want
+      = gst_caps_from_string(h265 ? "video/x-h265,stream-format=hvc1,alignment=au"
+                                  : "video/x-h264,stream-format=avc,alignment=au");
+  g_object_set(filter, "caps", want, NULL);
+  gst_bin_add_many(GST_BIN(pipeline), depay, parse, filter, NULL);
+  gst_element_link_many(depay, parse, filter, queue, NULL);
+  gst_element_sync_state_with_parent(filter);
+  gst_element_sync_state_with_parent(parse);
+  gst_element_sync_state_with_parent(depay);
+  g_autoptr(GstPad) depay_sink = gst_element_get_static_pad(depay, "sink");
+  gst_pad_link(pad, depay_sink);
 }
 
-static void teardown (UkRecorder *r, const char *reason);
-static void start_pipeline (UkRecorder *r);
+static void teardown(UkRecorder *r, const char *reason);
+static void start_pipeline(UkRecorder *r);
 
 static gboolean
-on_bus (GstBus *bus, GstMessage *msg, gpointer data)
+on_bus(GstBus *bus, GstMessage *msg, gpointer data)
 {
   UkRecorder *r = data;
-  switch (GST_MESSAGE_TYPE (msg)) {
+  switch (GST_MESSAGE_TYPE(msg)) {
     case GST_MESSAGE_ERROR: {
-      g_autoptr (GError) err = NULL;
+      g_autoptr(GError) err = NULL;
       g_autofree gchar *dbg = NULL;
-      gst_message_parse_error (msg, &err, &dbg);
-      g_autofree gchar *reason = g_strdup_printf ("camera error: %s", err->message);
-      g_debug ("%s: %s (%s)", r->camera, reason, dbg ? dbg : "");
-      teardown (r, reason);
+      gst_message_parse_error(msg, &err, &dbg);
+      g_autofree gchar *reason = g_strdup_printf("camera error: %s", err->message);
+      g_debug("%s: %s (%s)", r->camera, reason, dbg ? dbg : "");
+      teardown(r, reason);
       return G_SOURCE_REMOVE;
     }
     case GST_MESSAGE_EOS:
-      teardown (r, "camera closed the stream");
+      teardown(r, "camera closed the stream");
       return G_SOURCE_REMOVE;
     default:
       break;
@@ -582,99 +583,99 @@ on_bus (GstBus *bus, GstMessage *msg, gpointer data)
 }
 
 static gboolean
-on_retry (gpointer data)
+on_retry(gpointer data)
 {
   UkRecorder *r = data;
-  g_clear_pointer (&r->retry_source, g_source_unref);
+  g_clear_pointer(&r->retry_source, g_source_unref);
   r->reconnects++;
-  start_pipeline (r);
+  start_pipeline(r);
   return G_SOURCE_REMOVE;
 }
 
 static void
-set_state (UkRecorder *r, UkCameraState state)
+set_state(UkRecorder *r, UkCameraState state)
 {
   r->state = state;
-  r->state_since_us = g_get_monotonic_time ();
+  r->state_since_us = g_get_monotonic_time();
 }
 
 static void
-teardown (UkRecorder *r, const char *reason)
+teardown(UkRecorder *r, const char *reason)
 {
   if (r->bus_source) {
-    g_source_destroy (r->bus_source);
-    g_clear_pointer (&r->bus_source, g_source_unref);
+    g_source_destroy(r->bus_source);
+    g_clear_pointer(&r->bus_source, g_source_unref);
   }
   if (r->pipeline) {
-    gst_element_set_state (r->pipeline, GST_STATE_NULL);
-    gst_clear_object (&r->pipeline);
+    gst_element_set_state(r->pipeline, GST_STATE_NULL);
+    gst_clear_object(&r->pipeline);
   }
   /* Streaming has stopped: the writer state is ours now. */
-  end_run (r, reason);
-  drain_events (r);
-  g_free (r->last_error);
-  r->last_error = g_strdup (reason);
+  end_run(r, reason);
+  drain_events(r);
+  g_free(r->last_error);
+  r->last_error = g_strdup(reason);
   if (!r->started) {
-    set_state (r, UK_CAMERA_STOPPED);
+    set_state(r, UK_CAMERA_STOPPED);
     return;
   }
-  set_state (r, UK_CAMERA_DOWN);
+  set_state(r, UK_CAMERA_DOWN);
   if (!r->retry_source) {
-    r->retry_source = g_timeout_source_new_seconds (r->backoff_s);
-    g_source_set_callback (r->retry_source, on_retry, r, NULL);
-    g_source_attach (r->retry_source, r->context);
-    r->backoff_s = MIN (r->backoff_s * 2, BACKOFF_MAX_S);
+    r->retry_source = g_timeout_source_new_seconds(r->backoff_s);
+    g_source_set_callback(r->retry_source, on_retry, r, NULL);
+    g_source_attach(r->retry_source, r->context);
+    r->backoff_s = MIN(r->backoff_s * 2, BACKOFF_MAX_S);
   }
 }
 
 static void
-start_pipeline (UkRecorder *r)
+start_pipeline(UkRecorder *r)
 {
-  g_autofree gchar *name = g_strdup_printf ("camera-%s", r->camera);
-  GstElement *pipeline = gst_pipeline_new (name);
-  GstElement *src = gst_element_factory_make ("rtspsrc", "src");
-  GstElement *queue = gst_element_factory_make ("queue", "queue");
-  GstElement *sink = gst_element_factory_make ("appsink", "sink");
-  g_object_set (src, "location", r->url, "protocols",
-                r->tcp ? GST_RTSP_LOWER_TRANS_TCP : GST_RTSP_LOWER_TRANS_UDP, "buffer-mode",
-                0 /* none: see docs/TIME.md */, "latency", 200, "tcp-timeout",
-                (guint64) 10 * G_USEC_PER_SEC, "timeout", (guint64) 5 * G_USEC_PER_SEC,
-                "user-agent", "uitkijk", NULL);
-  g_object_set (queue, "max-size-buffers", 250, "max-size-bytes", 0, "max-size-time",
-                (guint64) 0, NULL);
-  g_object_set (sink, "sync", FALSE, "async", FALSE, "max-buffers", 1, NULL);
-  GstAppSinkCallbacks callbacks = {.new_sample = on_new_sample};
-  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, r, NULL);
-  gst_bin_add_many (GST_BIN (pipeline), src, queue, sink, NULL);
-  gst_element_link (queue, sink);
-  g_autoptr (GstPad) qsink = gst_element_get_static_pad (queue, "sink");
-  gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER, stamp_arrival, r, NULL);
-  g_signal_connect (src, "select-stream", G_CALLBACK (on_select_stream), r);
-  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad_added), pipeline);
+  g_autofree gchar *name = g_strdup_printf("camera-%s", r->camera);
+  GstElement *pipeline = gst_pipeline_new(name);
+  GstElement *src = gst_element_factory_make("rtspsrc", "src");
+  GstElement *queue = gst_element_factory_make("queue", "queue");
+  GstElement *sink = gst_element_factory_make("appsink", "sink");
+  g_object_set(src, "location", r->url, "protocols",
+               r->tcp ? GST_RTSP_LOWER_TRANS_TCP : GST_RTSP_LOWER_TRANS_UDP, "buffer-mode",
+               0 /* none: see docs/TIME.md */, "latency", 200, "tcp-timeout",
+               (guint64)10 * G_USEC_PER_SEC, "timeout", (guint64)5 * G_USEC_PER_SEC, "user-agent",
+               "uitkijk", NULL);
+  g_object_set(queue, "max-size-buffers", 250, "max-size-bytes", 0, "max-size-time", (guint64)0,
+               NULL);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, "max-buffers", 1, NULL);
+  GstAppSinkCallbacks callbacks = { .new_sample = on_new_sample };
+  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, r, NULL);
+  gst_bin_add_many(GST_BIN(pipeline), src, queue, sink, NULL);
+  gst_element_link(queue, sink);
+  g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
+  gst_pad_add_probe(qsink, GST_PAD_PROBE_TYPE_BUFFER, stamp_arrival, r, NULL);
+  g_signal_connect(src, "select-stream", G_CALLBACK(on_select_stream), r);
+  g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), pipeline);
 
-  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
-  r->bus_source = gst_bus_create_watch (bus);
-  g_source_set_callback (r->bus_source, (GSourceFunc) (void (*) (void)) on_bus, r, NULL);
-  g_source_attach (r->bus_source, r->context);
+  g_autoptr(GstBus) bus = gst_element_get_bus(pipeline);
+  r->bus_source = gst_bus_create_watch(bus);
+  g_source_set_callback(r->bus_source, (GSourceFunc)(void (*)(void))on_bus, r, NULL);
+  g_source_attach(r->bus_source, r->context);
 
   r->pipeline = pipeline;
-  set_state (r, UK_CAMERA_CONNECTING);
-  g_mutex_lock (&r->stats_lock);
+  set_state(r, UK_CAMERA_CONNECTING);
+  g_mutex_lock(&r->stats_lock);
   r->stat_last_arrival_us = 0;
-  g_mutex_unlock (&r->stats_lock);
-  if (gst_element_set_state (pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
-    teardown (r, "cannot start the camera's pipeline");
+  g_mutex_unlock(&r->stats_lock);
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    teardown(r, "cannot start the camera's pipeline");
 }
 
 static gboolean
-on_tick (gpointer data)
+on_tick(gpointer data)
 {
   UkRecorder *r = data;
-  gint64 now = g_get_monotonic_time ();
-  g_mutex_lock (&r->stats_lock);
+  gint64 now = g_get_monotonic_time();
+  g_mutex_lock(&r->stats_lock);
   guint64 frames = r->stat_frames, bytes = r->stat_bytes;
   gint64 last_arrival = r->stat_last_arrival_us;
-  g_mutex_unlock (&r->stats_lock);
+  g_mutex_unlock(&r->stats_lock);
   if (r->tick_us) {
     double secs = (now - r->tick_us) / 1e6;
     if (secs > 0) {
@@ -689,119 +690,118 @@ on_tick (gpointer data)
     r->fps = r->bitrate_bps = 0;
 
   if (r->state == UK_CAMERA_CONNECTING && now - r->state_since_us > CONNECT_TIMEOUT_US)
-    teardown (r, "no video within 10 s of connecting");
-  else if (r->state == UK_CAMERA_RECORDING && last_arrival &&
-           now - last_arrival > STALL_TIMEOUT_US)
-    teardown (r, "no video for 5 s");
+    teardown(r, "no video within 10 s of connecting");
+  else if (r->state == UK_CAMERA_RECORDING && last_arrival && now - last_arrival > STALL_TIMEOUT_US)
+    teardown(r, "no video for 5 s");
   return G_SOURCE_CONTINUE;
 }
 
 /* ---- public ---- */
 
 UkRecorder *
-uk_recorder_new (const UkRecorderOptions *options, GMainContext *context, UkRecorderEventFunc func,
-                 gpointer user_data)
+uk_recorder_new(const UkRecorderOptions *options, GMainContext *context, UkRecorderEventFunc func,
+                gpointer user_data)
 {
-  UkRecorder *r = g_new0 (UkRecorder, 1);
+  UkRecorder *r = g_new0(UkRecorder, 1);
   r->ref_count = 1;
-  r->camera = g_strdup (options->camera_id);
-  r->url = g_strdup (options->url);
+  r->camera = g_strdup(options->camera_id);
+  r->url = g_strdup(options->url);
   r->tcp = options->tcp;
-  r->storage = g_strdup (options->storage_path);
-  r->segment_seconds = MAX (options->segment_seconds, 1);
-  r->context = context ? g_main_context_ref (context) : g_main_context_ref_thread_default ();
+  r->storage = g_strdup(options->storage_path);
+  r->segment_seconds = MAX(options->segment_seconds, 1);
+  r->context = context ? g_main_context_ref(context) : g_main_context_ref_thread_default();
   r->func = func;
   r->user_data = user_data;
-  r->arrival_caps = gst_caps_new_empty_simple ("timestamp/x-uitkijk-arrival");
+  r->arrival_caps = gst_caps_new_empty_simple("timestamp/x-uitkijk-arrival");
   r->backoff_s = BACKOFF_MIN_S;
-  g_mutex_init (&r->lock);
-  g_mutex_init (&r->stats_lock);
-  g_queue_init (&r->events);
-  g_queue_init (&r->held);
-  uk_clockmap_init (&r->clock);
+  g_mutex_init(&r->lock);
+  g_mutex_init(&r->stats_lock);
+  g_queue_init(&r->events);
+  g_queue_init(&r->held);
+  uk_clockmap_init(&r->clock);
   return r;
 }
 
 void
-uk_recorder_start (UkRecorder *r)
+uk_recorder_start(UkRecorder *r)
 {
   if (r->started)
     return;
   r->started = TRUE;
-  r->tick_source = g_timeout_source_new_seconds (1);
-  g_source_set_callback (r->tick_source, on_tick, r, NULL);
-  g_source_attach (r->tick_source, r->context);
-  start_pipeline (r);
+  r->tick_source = g_timeout_source_new_seconds(1);
+  g_source_set_callback(r->tick_source, on_tick, r, NULL);
+  g_source_attach(r->tick_source, r->context);
+  start_pipeline(r);
 }
 
 void
-uk_recorder_stop (UkRecorder *r, const char *reason)
+uk_recorder_stop(UkRecorder *r, const char *reason)
 {
   if (!r->started)
     return;
   r->started = FALSE;
   if (r->retry_source) {
-    g_source_destroy (r->retry_source);
-    g_clear_pointer (&r->retry_source, g_source_unref);
+    g_source_destroy(r->retry_source);
+    g_clear_pointer(&r->retry_source, g_source_unref);
   }
   if (r->tick_source) {
-    g_source_destroy (r->tick_source);
-    g_clear_pointer (&r->tick_source, g_source_unref);
+    g_source_destroy(r->tick_source);
+    g_clear_pointer(&r->tick_source, g_source_unref);
   }
   if (r->pipeline)
-    teardown (r, reason);
-  set_state (r, UK_CAMERA_STOPPED);
+    teardown(r, reason);
+  set_state(r, UK_CAMERA_STOPPED);
 }
 
 void
-uk_recorder_get_health (UkRecorder *r, UkCameraHealth *out)
+uk_recorder_get_health(UkRecorder *r, UkCameraHealth *out)
 {
-  *out = (UkCameraHealth){0};
+  *out = (UkCameraHealth){ 0 };
   out->state = r->state;
   out->fps = r->fps;
   out->bitrate_bps = r->bitrate_bps;
   out->reconnects = r->reconnects;
-  out->last_error = g_strdup (r->last_error);
+  out->last_error = g_strdup(r->last_error);
   out->codec = r->track.codec;
-  g_mutex_lock (&r->stats_lock);
+  g_mutex_lock(&r->stats_lock);
   out->last_frame_90k = r->stat_last_wall_90k;
   out->bytes_recorded = r->stat_bytes;
   out->frames_recorded = r->stat_frames;
-  g_mutex_unlock (&r->stats_lock);
+  g_mutex_unlock(&r->stats_lock);
 }
 
 const char *
-uk_recorder_camera (UkRecorder *r)
+uk_recorder_camera(UkRecorder *r)
 {
   return r->camera;
 }
 
 static void
-recorder_unref (UkRecorder *r)
+recorder_unref(UkRecorder *r)
 {
-  if (!g_atomic_int_dec_and_test (&r->ref_count))
+  if (!g_atomic_int_dec_and_test(&r->ref_count))
     return;
-  g_queue_clear_full (&r->events, (GDestroyNotify) queued_event_free);
-  g_mutex_clear (&r->lock);
-  g_mutex_clear (&r->stats_lock);
-  g_queue_clear_full (&r->held, (GDestroyNotify) held_frame_free);
-  g_clear_pointer (&r->segment, uk_segment_free);
-  uk_track_info_clear (&r->track);
-  gst_caps_unref (r->arrival_caps);
-  g_main_context_unref (r->context);
-  g_free (r->last_error);
-  g_free (r->camera);
-  g_free (r->url);
-  g_free (r->storage);
-  g_free (r);
+  g_queue_clear_full(&r->events, (GDestroyNotify)queued_event_free);
+  g_mutex_clear(&r->lock);
+  g_mutex_clear(&r->stats_lock);
+  g_queue_clear_full(&r->held, (GDestroyNotify)held_frame_free);
+  g_clear_pointer(&r->segment, uk_segment_free);
+  uk_track_info_clear(&r->track);
+  gst_caps_unref(r->arrival_caps);
+  g_main_context_unref(r->context);
+  g_free(r->last_error);
+  g_free(r->camera);
+  g_free(r->url);
+  g_free(r->storage);
+  g_free(r);
 }
 
 void
-uk_recorder_free (UkRecorder *r)
+uk_recorder_free(UkRecorder *r)
 {
   if (!r)
     return;
-  uk_recorder_stop (r, "uitkijk stopped");
+  uk_recorder_stop(r, "uitkijk stopped");
   r->func = NULL; /* events still queued are dropped */
-  recorder_unref (r);
+  recorder_unref(r);
 }

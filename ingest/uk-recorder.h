@@ -23,7 +23,7 @@ typedef enum {
   UK_CAMERA_DOWN,
 } UkCameraState;
 
-const char *uk_camera_state_name (UkCameraState state); /* "stopped", "connecting", ... */
+const char *uk_camera_state_name(UkCameraState state); /* "stopped", "connecting", ... */
 
 /* A snapshot of a camera's health, for the console and /metrics. */
 typedef struct {
@@ -34,38 +34,38 @@ typedef struct {
   guint reconnects;       /* connection attempts after the first */
   guint64 bytes_recorded; /* since start */
   guint64 frames_recorded;
-  gchar *last_error;      /* why the camera is down, or NULL */
+  gchar *last_error; /* why the camera is down, or NULL */
   UkCodec codec;
 } UkCameraHealth;
 
-void uk_camera_health_clear (UkCameraHealth *health);
+void uk_camera_health_clear(UkCameraHealth *health);
 
 typedef enum {
   UK_RECORDER_RUN_START,     /* first keyframe of a connection: start_90k */
   UK_RECORDER_SEGMENT_OPEN,  /* path, start_90k, codec, width, height */
   UK_RECORDER_SEGMENT_CLOSE, /* path, start/end, media_duration, frames, bytes, index */
-  UK_RECORDER_RUN_END,       /* end_90k, reason; had_run FALSE when the connection never got video */
-  UK_RECORDER_ERROR,         /* reason: a write failed */
+  UK_RECORDER_RUN_END, /* end_90k, reason; had_run FALSE when the connection never got video */
+  UK_RECORDER_ERROR,   /* reason: a write failed */
 } UkRecorderEventType;
 
 typedef struct {
   UkRecorderEventType type;
-  const char *camera;   /* (transfer none) */
-  const char *path;     /* absolute, SEGMENT_*; (transfer none) */
-  gint64 start_90k;     /* RUN_START, SEGMENT_* */
-  gint64 end_90k;       /* SEGMENT_CLOSE, RUN_END */
+  const char *camera; /* (transfer none) */
+  const char *path;   /* absolute, SEGMENT_*; (transfer none) */
+  gint64 start_90k;   /* RUN_START, SEGMENT_* */
+  gint64 end_90k;     /* SEGMENT_CLOSE, RUN_END */
   gint64 media_duration_90k;
   guint frames;
   guint64 bytes;
   UkCodec codec;
   guint width, height;
-  GBytes *index;        /* SEGMENT_CLOSE: uk_frame_index_encode; (transfer none) */
-  gboolean had_run;     /* RUN_END */
-  const char *reason;   /* RUN_END, ERROR; (transfer none) */
+  GBytes *index;      /* SEGMENT_CLOSE: uk_frame_index_encode; (transfer none) */
+  gboolean had_run;   /* RUN_END */
+  const char *reason; /* RUN_END, ERROR; (transfer none) */
 } UkRecorderEvent;
 
 /* Called on the control context for every event, in order. */
-typedef void (*UkRecorderEventFunc) (const UkRecorderEvent *event, gpointer user_data);
+typedef void (*UkRecorderEventFunc)(const UkRecorderEvent *event, gpointer user_data);
 
 typedef struct {
   const char *camera_id;
@@ -79,25 +79,25 @@ typedef struct _UkRecorder UkRecorder;
 
 /* Creates a stopped recorder whose events and timers run on @context.
  * (transfer full) */
-UkRecorder *uk_recorder_new (const UkRecorderOptions *options, GMainContext *context,
-                             UkRecorderEventFunc func, gpointer user_data);
+UkRecorder *uk_recorder_new(const UkRecorderOptions *options, GMainContext *context,
+                            UkRecorderEventFunc func, gpointer user_data);
 
 /* Starts connecting; reconnects until uk_recorder_stop. */
-void uk_recorder_start (UkRecorder *recorder);
+void uk_recorder_start(UkRecorder *recorder);
 
 /* Stops the pipeline, closes the open segment cleanly (its events are
  * delivered before this returns; it must be called on the control context). */
-void uk_recorder_stop (UkRecorder *recorder, const char *reason);
+void uk_recorder_stop(UkRecorder *recorder, const char *reason);
 
 /* Fills @out with the current health (free with uk_camera_health_clear). */
-void uk_recorder_get_health (UkRecorder *recorder, UkCameraHealth *out);
+void uk_recorder_get_health(UkRecorder *recorder, UkCameraHealth *out);
 
-const char *uk_recorder_camera (UkRecorder *recorder);
+const char *uk_recorder_camera(UkRecorder *recorder);
 
-void uk_recorder_free (UkRecorder *recorder);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkRecorder, uk_recorder_free)
+void uk_recorder_free(UkRecorder *recorder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkRecorder, uk_recorder_free)
 
 /* gst_init once, from main(); FALSE with @error when GStreamer is unusable. */
-gboolean uk_ingest_init (int *argc, char ***argv, GError **error);
+gboolean uk_ingest_init(int *argc, char ***argv, GError **error);
 
 G_END_DECLS

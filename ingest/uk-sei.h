@@ -24,10 +24,10 @@ typedef struct {
 
 /* Builds the SEI NAL unit (without start code or length prefix) for H.264
  * (@h265 FALSE) or H.265. (transfer full) */
-GBytes *uk_sei_build (gboolean h265, const UkSeiCapture *cap);
+GBytes *uk_sei_build(gboolean h265, const UkSeiCapture *cap);
 
 /* Looks for the capture SEI in @data (any framing: the ASCII payload is searched
  * for directly). Returns TRUE and fills @out when found. */
-gboolean uk_sei_find (const guint8 *data, gsize size, UkSeiCapture *out);
+gboolean uk_sei_find(const guint8 *data, gsize size, UkSeiCapture *out);
 
 G_END_DECLS

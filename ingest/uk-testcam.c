@@ -20,6 +20,8 @@
 
 #include "uk-testcam.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include <gst/app/gstappsrc.h>

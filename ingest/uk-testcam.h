@@ -13,12 +13,12 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  guint cameras;      /* >= 1 */
-  guint16 port;       /* RTSP port on 127.0.0.1 */
-  double drift_ppm;   /* 0 = exact */
-  gboolean h265;      /* H.265 instead of H.264 */
+  guint cameras;       /* >= 1 */
+  guint16 port;        /* RTSP port on 127.0.0.1 */
+  double drift_ppm;    /* 0 = exact */
+  gboolean h265;       /* H.265 instead of H.264 */
   guint width, height; /* 1280x720 (default) or 1920x1080 */
-  guint clip_seconds; /* length of the looped clip, multiple of 2; default 10 */
+  guint clip_seconds;  /* length of the looped clip, multiple of 2; default 10 */
 } UkTestcamOptions;
 
 typedef struct _UkTestcam UkTestcam;
@@ -26,13 +26,12 @@ typedef struct _UkTestcam UkTestcam;
 /* Encodes the clip and starts serving on @context (NULL: the thread-default
  * main context). Fails with a GError when the port is taken or an encoder is
  * missing. (transfer full) */
-UkTestcam *uk_testcam_new (const UkTestcamOptions *options, GMainContext *context,
-                           GError **error);
+UkTestcam *uk_testcam_new(const UkTestcamOptions *options, GMainContext *context, GError **error);
 
 /* rtsp://127.0.0.1:PORT/camN for camera @index (1-based). (transfer full) */
-gchar *uk_testcam_url (UkTestcam *testcam, guint index);
+gchar *uk_testcam_url(UkTestcam *testcam, guint index);
 
-void uk_testcam_free (UkTestcam *testcam);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkTestcam, uk_testcam_free)
+void uk_testcam_free(UkTestcam *testcam);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkTestcam, uk_testcam_free)
 
 G_END_DECLS

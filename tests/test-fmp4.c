@@ -7,168 +7,168 @@
 #include <unistd.h>
 
 static UkTrackInfo
-fake_track (void)
+fake_track(void)
 {
-  static const guint8 avcc[] = {1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x1f,
-                                1, 0, 4, 0x68, 0xee, 0x3c, 0x80};
-  UkTrackInfo t = {.codec = UK_CODEC_H264, .width = 1280, .height = 720};
-  t.codec_data = g_bytes_new_static (avcc, sizeof avcc);
+  static const guint8 avcc[] = { 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0,    4,    0x67, 0x64,
+                                 0, 0x1f, 1, 0,    4,    0x68, 0xee, 0x3c, 0x80 };
+  UkTrackInfo t = { .codec = UK_CODEC_H264, .width = 1280, .height = 720 };
+  t.codec_data = g_bytes_new_static(avcc, sizeof avcc);
   return t;
 }
 
 /* Writes @n frames with irregular sizes and walls; returns the frames as written. */
 static GArray *
-write_segment (const char *path, guint n)
+write_segment(const char *path, guint n)
 {
-  UkTrackInfo t = fake_track ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UkSegment) seg = uk_segment_create (path, &t, &error);
-  g_assert_no_error (error);
-  GArray *written = g_array_new (FALSE, FALSE, sizeof (UkFrame));
-  gint64 wall = G_GINT64_CONSTANT (1764364443) * 90000;
+  UkTrackInfo t = fake_track();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkSegment) seg = uk_segment_create(path, &t, &error);
+  g_assert_no_error(error);
+  GArray *written = g_array_new(FALSE, FALSE, sizeof(UkFrame));
+  gint64 wall = G_GINT64_CONSTANT(1764364443) * 90000;
   for (guint i = 0; i < n; i++) {
     guint32 size = 100 + (i * 37) % 900;
-    g_autofree guint8 *data = g_malloc (size);
-    memset (data, i & 0xff, size);
-    UkFrame f = {.dts_90k = i * 3600,
-                 .cts_90k = 0,
-                 .duration_90k = 3600,
-                 .wall_90k = wall,
-                 .size = size,
-                 .key = i % 50 == 0};
-    g_assert_true (uk_segment_write (seg, &f, data, &error));
-    g_assert_no_error (error);
-    g_array_append_val (written, f);
+    g_autofree guint8 *data = g_malloc(size);
+    memset(data, i & 0xff, size);
+    UkFrame f = { .dts_90k = i * 3600,
+                  .cts_90k = 0,
+                  .duration_90k = 3600,
+                  .wall_90k = wall,
+                  .size = size,
+                  .key = i % 50 == 0 };
+    g_assert_true(uk_segment_write(seg, &f, data, &error));
+    g_assert_no_error(error);
+    g_array_append_val(written, f);
     wall += 3598 + (i % 3); /* a slewed wall clock */
   }
-  g_assert_true (uk_segment_finish (seg, &error));
-  uk_track_info_clear (&t);
+  g_assert_true(uk_segment_finish(seg, &error));
+  uk_track_info_clear(&t);
   return written;
 }
 
 static void
-assert_frames_equal (const GArray *a, const GArray *b, guint n)
+assert_frames_equal(const GArray *a, const GArray *b, guint n)
 {
   for (guint i = 0; i < n; i++) {
-    const UkFrame *x = &g_array_index (a, UkFrame, i), *y = &g_array_index (b, UkFrame, i);
-    g_assert_cmpint (x->dts_90k, ==, y->dts_90k);
-    g_assert_cmpint (x->cts_90k, ==, y->cts_90k);
-    g_assert_cmpuint (x->duration_90k, ==, y->duration_90k);
-    g_assert_cmpint (x->wall_90k, ==, y->wall_90k);
-    g_assert_cmpuint (x->offset, ==, y->offset);
-    g_assert_cmpuint (x->size, ==, y->size);
-    g_assert_cmpint (x->key, ==, y->key);
+    const UkFrame *x = &g_array_index(a, UkFrame, i), *y = &g_array_index(b, UkFrame, i);
+    g_assert_cmpint(x->dts_90k, ==, y->dts_90k);
+    g_assert_cmpint(x->cts_90k, ==, y->cts_90k);
+    g_assert_cmpuint(x->duration_90k, ==, y->duration_90k);
+    g_assert_cmpint(x->wall_90k, ==, y->wall_90k);
+    g_assert_cmpuint(x->offset, ==, y->offset);
+    g_assert_cmpuint(x->size, ==, y->size);
+    g_assert_cmpint(x->key, ==, y->key);
   }
 }
 
 static void
-test_roundtrip (void)
+test_roundtrip(void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("uk-fmp4-XXXXXX", NULL);
-  g_autofree gchar *path = g_build_filename (dir, "cam", "day", "seg.mp4", NULL);
-  g_autoptr (GArray) written = write_segment (path, 120);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UkFmp4Contents) c = uk_fmp4_read_file (path, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (c->frames->len, ==, 120);
-  g_assert_cmpuint (c->valid_size, ==, c->file_size);
-  g_assert_cmpint (c->track.codec, ==, UK_CODEC_H264);
-  g_assert_cmpuint (c->track.width, ==, 1280);
-  g_assert_cmpuint (c->track.height, ==, 720);
-  g_assert_nonnull (c->track.codec_data);
-  assert_frames_equal (written, c->frames, 120);
+  g_autofree gchar *dir = g_dir_make_tmp("uk-fmp4-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename(dir, "cam", "day", "seg.mp4", NULL);
+  g_autoptr(GArray) written = write_segment(path, 120);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(path, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(c->frames->len, ==, 120);
+  g_assert_cmpuint(c->valid_size, ==, c->file_size);
+  g_assert_cmpint(c->track.codec, ==, UK_CODEC_H264);
+  g_assert_cmpuint(c->track.width, ==, 1280);
+  g_assert_cmpuint(c->track.height, ==, 720);
+  g_assert_nonnull(c->track.codec_data);
+  assert_frames_equal(written, c->frames, 120);
 
   /* The frame index in the database decodes to the same frames. */
-  g_autoptr (GBytes) idx =
-      uk_frame_index_encode ((UkFrame *) written->data, written->len, c->init_size);
-  g_assert_cmpuint (g_bytes_get_size (idx), <, 120 * 8);
-  g_autoptr (GArray) decoded =
-      uk_frame_index_decode (idx, g_array_index (written, UkFrame, 0).wall_90k, &error);
-  g_assert_no_error (error);
-  assert_frames_equal (written, decoded, 120);
+  g_autoptr(GBytes) idx
+      = uk_frame_index_encode((UkFrame *)written->data, written->len, c->init_size);
+  g_assert_cmpuint(g_bytes_get_size(idx), <, 120 * 8);
+  g_autoptr(GArray) decoded
+      = uk_frame_index_decode(idx, g_array_index(written, UkFrame, 0).wall_90k, &error);
+  g_assert_no_error(error);
+  assert_frames_equal(written, decoded, 120);
 
   /* A corrupt index is an error, not a crash. */
-  g_autoptr (GBytes) cut = g_bytes_new_from_bytes (idx, 0, g_bytes_get_size (idx) / 2);
-  g_assert_null (uk_frame_index_decode (cut, 0, &error));
-  g_assert_nonnull (error);
-  g_unlink (path);
+  g_autoptr(GBytes) cut = g_bytes_new_from_bytes(idx, 0, g_bytes_get_size(idx) / 2);
+  g_assert_null(uk_frame_index_decode(cut, 0, &error));
+  g_assert_nonnull(error);
+  g_unlink(path);
 }
 
 /* A file cut anywhere (as by a crash) reads back as its complete frames. */
 static void
-test_truncated (void)
+test_truncated(void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("uk-fmp4-XXXXXX", NULL);
-  g_autofree gchar *path = g_build_filename (dir, "seg.mp4", NULL);
-  g_autoptr (GArray) written = write_segment (path, 30);
+  g_autofree gchar *dir = g_dir_make_tmp("uk-fmp4-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename(dir, "seg.mp4", NULL);
+  g_autoptr(GArray) written = write_segment(path, 30);
   g_autofree gchar *contents = NULL;
   gsize len;
-  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
-  g_autofree gchar *cut = g_build_filename (dir, "cut.mp4", NULL);
+  g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+  g_autofree gchar *cut = g_build_filename(dir, "cut.mp4", NULL);
   for (gsize at = 0; at <= len; at += (at < 2000 ? 1 : 97)) {
-    g_assert_true (g_file_set_contents (cut, contents, at, NULL));
-    g_autoptr (GError) error = NULL;
-    g_autoptr (UkFmp4Contents) c = uk_fmp4_read_file (cut, &error);
+    g_assert_true(g_file_set_contents(cut, contents, at, NULL));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(cut, &error);
     if (!c) {
-      g_assert_nonnull (error);
+      g_assert_nonnull(error);
       continue; /* cut inside the init segment */
     }
     /* Every frame reported is whole, and valid_size ends right after one. */
     guint n = c->frames->len;
-    assert_frames_equal (written, c->frames, n);
+    assert_frames_equal(written, c->frames, n);
     if (n > 0) {
-      const UkFrame *last = &g_array_index (c->frames, UkFrame, n - 1);
-      g_assert_cmpuint (c->valid_size, ==, last->offset + last->size);
+      const UkFrame *last = &g_array_index(c->frames, UkFrame, n - 1);
+      g_assert_cmpuint(c->valid_size, ==, last->offset + last->size);
     } else {
-      g_assert_cmpuint (c->valid_size, ==, c->init_size);
+      g_assert_cmpuint(c->valid_size, ==, c->init_size);
     }
-    g_assert_cmpuint (c->valid_size, <=, at);
+    g_assert_cmpuint(c->valid_size, <=, at);
     if (n < 30) {
-      const UkFrame *next = &g_array_index (written, UkFrame, n);
-      g_assert_cmpuint (next->offset + next->size, >, at);
+      const UkFrame *next = &g_array_index(written, UkFrame, n);
+      g_assert_cmpuint(next->offset + next->size, >, at);
     }
   }
-  g_unlink (cut);
-  g_unlink (path);
+  g_unlink(cut);
+  g_unlink(path);
 }
 
 static void
-test_garbage (void)
+test_garbage(void)
 {
-  g_autofree gchar *dir = g_dir_make_tmp ("uk-fmp4-XXXXXX", NULL);
-  g_autofree gchar *path = g_build_filename (dir, "junk.mp4", NULL);
-  g_assert_true (g_file_set_contents (path, "\0\0\0\x10moovjunkjunk\xff\xff\xff\xff", 20, NULL));
-  g_autoptr (GError) error = NULL;
-  g_assert_null (uk_fmp4_read_file (path, &error));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
-  g_clear_error (&error);
-  g_assert_null (uk_fmp4_read_file ("/nonexistent/x.mp4", &error));
-  g_assert_nonnull (error);
-  g_unlink (path);
+  g_autofree gchar *dir = g_dir_make_tmp("uk-fmp4-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename(dir, "junk.mp4", NULL);
+  g_assert_true(g_file_set_contents(path, "\0\0\0\x10moovjunkjunk\xff\xff\xff\xff", 20, NULL));
+  g_autoptr(GError) error = NULL;
+  g_assert_null(uk_fmp4_read_file(path, &error));
+  g_assert_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error(&error);
+  g_assert_null(uk_fmp4_read_file("/nonexistent/x.mp4", &error));
+  g_assert_nonnull(error);
+  g_unlink(path);
 }
 
 static void
-test_find (void)
+test_find(void)
 {
-  g_autoptr (GArray) frames = g_array_new (FALSE, FALSE, sizeof (UkFrame));
+  g_autoptr(GArray) frames = g_array_new(FALSE, FALSE, sizeof(UkFrame));
   for (int i = 0; i < 5; i++) {
-    UkFrame f = {.wall_90k = 1000 + i * 3600};
-    g_array_append_val (frames, f);
+    UkFrame f = { .wall_90k = 1000 + i * 3600 };
+    g_array_append_val(frames, f);
   }
-  g_assert_cmpint (uk_frames_find (frames, 999), ==, -1);
-  g_assert_cmpint (uk_frames_find (frames, 1000), ==, 0);
-  g_assert_cmpint (uk_frames_find (frames, 4599), ==, 0);
-  g_assert_cmpint (uk_frames_find (frames, 4600), ==, 1);
-  g_assert_cmpint (uk_frames_find (frames, 999999), ==, 4);
+  g_assert_cmpint(uk_frames_find(frames, 999), ==, -1);
+  g_assert_cmpint(uk_frames_find(frames, 1000), ==, 0);
+  g_assert_cmpint(uk_frames_find(frames, 4599), ==, 0);
+  g_assert_cmpint(uk_frames_find(frames, 4600), ==, 1);
+  g_assert_cmpint(uk_frames_find(frames, 999999), ==, 4);
 }
 
 int
-main (int argc, char **argv)
+main(int argc, char **argv)
 {
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/fmp4/roundtrip", test_roundtrip);
-  g_test_add_func ("/fmp4/truncated", test_truncated);
-  g_test_add_func ("/fmp4/garbage", test_garbage);
-  g_test_add_func ("/fmp4/find", test_find);
-  return g_test_run ();
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/fmp4/roundtrip", test_roundtrip);
+  g_test_add_func("/fmp4/truncated", test_truncated);
+  g_test_add_func("/fmp4/garbage", test_garbage);
+  g_test_add_func("/fmp4/find", test_find);
+  return g_test_run();
 }
