@@ -1,5 +1,6 @@
 /* `uitkijk testcam` (simulated cameras) and `uitkijk demo` (cameras plus the
  * recorder in a data folder, areas named after Emmen's safety plan). */
+#include "uk-accounts.h"
 #include "uk-cli.h"
 #include "uk-config.h"
 #include "uk-daemon.h"
@@ -110,6 +111,51 @@ static const struct {
   { "nieuw-weerdinge", "Nieuw-Weerdinge", "nieuw-weerdinge-1", "Dorpsplein" },
 };
 
+/* One user per role, authorised for every area where the role is area-bound;
+ * each start sets new passwords. Returns the lines to print. (transfer full) */
+static GString *
+demo_users(const UkConfig *config, GError **error)
+{
+  static const struct {
+    const char *name;
+    UkRole role;
+    gboolean areas;
+  } people[] = {
+    { "operator", UK_ROLE_OPERATOR, TRUE },     { "supervisor", UK_ROLE_SUPERVISOR, TRUE },
+    { "politie", UK_ROLE_POLICE, TRUE },        { "handhaving", UK_ROLE_HANDHAVING, TRUE },
+    { "privacy", UK_ROLE_PRIVACY, FALSE },      { "beheer", UK_ROLE_ADMIN, FALSE },
+  };
+  g_autoptr(UkStore) store = uk_cli_open_store(config);
+  if (!store) {
+    g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "cannot open the demo database");
+    return NULL;
+  }
+  g_autoptr(GPtrArray) areas = g_ptr_array_new();
+  for (guint i = 0; i < config->areas->len; i++)
+    g_ptr_array_add(areas, ((UkAreaConfig *)config->areas->pdata[i])->id);
+  g_ptr_array_add(areas, NULL);
+  GString *out = g_string_new(NULL);
+  for (guint i = 0; i < G_N_ELEMENTS(people); i++) {
+    g_autofree gchar *password = uk_cli_random_password();
+    g_autoptr(UkUser) existing = uk_store_user_get(store, people[i].name, NULL);
+    gboolean ok;
+    if (existing) {
+      g_autofree gchar *hash = uk_password_hash(password, error);
+      ok = hash && uk_store_user_set_password(store, people[i].name, hash, error);
+    } else {
+      ok = uk_cli_user_add(store, config, people[i].name, people[i].role, password,
+                           people[i].areas ? (char **)areas->pdata : NULL, 0, error);
+    }
+    if (!ok) {
+      g_string_free(out, TRUE);
+      return NULL;
+    }
+    g_string_append_printf(out, "    %-11s %-11s %s\n", people[i].name,
+                           uk_role_name(people[i].role), password);
+  }
+  return out;
+}
+
 int
 uk_cmd_demo(int argc, char **argv)
 {
@@ -168,16 +214,22 @@ uk_cmd_demo(int argc, char **argv)
     fprintf(stderr, "uitkijk: %s\n", error->message);
     return 1;
   }
+  g_autoptr(GString) users = demo_users(config, &error);
+  if (!users) {
+    fprintf(stderr, "uitkijk: %s\n", error->message);
+    return 1;
+  }
   printf("uitkijk demo\n"
          "  simulated cameras: rtsp://127.0.0.1:%u/cam1 .. cam%u\n"
          "  config:            %s\n"
          "  recordings:        %s\n"
          "  database:          %s\n"
-         "  console:           http://127.0.0.1:%d/ (served once the console lands)\n"
+         "  console:           http://127.0.0.1:%d/\n"
          "  try:               uitkijk recordings -c %s station-1\n"
+         "  console users (new passwords at every start):\n%s"
          "Stop with Ctrl-C.\n",
          rtsp_port, (guint)G_N_ELEMENTS(demo_cameras), conf_path, config->storage_path,
-         config->database_path, port, conf_path);
+         config->database_path, port, conf_path, users->str);
   fflush(stdout);
   return uk_daemon_run(config);
 }

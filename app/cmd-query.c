@@ -8,9 +8,6 @@
 
 #include <stdio.h>
 
-UkConfig *uk_cli_load_config(int *argc, char ***argv, const char *params, const char *summary,
-                             GOptionEntry *extra, int *exit_code);
-
 void
 uk_json_append_string(GString *out, const char *s)
 {

@@ -5,11 +5,6 @@
 
 #include <stdio.h>
 
-/* Parses "-c FILE" and loads it; prints the error and returns NULL on failure.
- * (transfer full) */
-UkConfig *uk_cli_load_config(int *argc, char ***argv, const char *params, const char *summary,
-                             GOptionEntry *extra, int *exit_code);
-
 UkConfig *
 uk_cli_load_config(int *argc, char ***argv, const char *params, const char *summary,
                    GOptionEntry *extra, int *exit_code)

@@ -18,6 +18,8 @@ static const Command commands[] = {
   { "recordings", uk_cmd_recordings, "list a camera's segments and gaps" },
   { "locate", uk_cmd_locate, "find the frame on screen at a wall-clock instant" },
   { "testcam", uk_cmd_testcam, "serve simulated RTSP cameras (demo, tests, benchmarks)" },
+  { "user", uk_cmd_user, "add, change, disable and list console users" },
+  { "audit", uk_cmd_audit, "verify or export the audit log" },
   { "demo", uk_cmd_demo, "run simulated cameras and the recorder in a data folder" },
 };
 

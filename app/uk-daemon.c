@@ -1,6 +1,10 @@
 /* uk-daemon: the recording daemon's glue and crash recovery. */
 #include "uk-daemon.h"
 
+#include "uk-audit.h"
+#include "uk-cameras.h"
+#include "uk-cli.h"
+#include "uk-console.h"
 #include "uk-fmp4.h"
 #include "uk-recorder.h"
 #include "uk-segment.h"
@@ -19,6 +23,9 @@ struct _UkDaemon {
   UkStore *store;
   GPtrArray *recorders; /* (element-type UkRecorder) */
   GHashTable *runs;     /* camera id -> current run id (gint64 in a pointer-sized box) */
+  UkCameraBoard *board; /* camera statuses for the console */
+  UkConsole *console;
+  GSource *health_source;
 };
 
 /* Path of @abs relative to the storage folder; NULL if it is not inside it. */
@@ -294,12 +301,79 @@ uk_daemon_new(UkConfig *config, GError **error)
   d->store = uk_store_open(config->database_path, error);
   if (!d->store || !uk_recover(d->store, config, error))
     return NULL;
+  g_autofree gchar *head = g_strconcat(config->database_path, ".audit-head", NULL);
+  uk_store_audit_set_head_path(d->store, head);
+  d->board = uk_camera_board_new();
+  for (guint i = 0; i < config->cameras->len; i++) {
+    const UkCameraConfig *cam = config->cameras->pdata[i];
+    uk_camera_board_add(d->board, cam->id, cam->area, cam->name, cam->location);
+  }
+  d->console = uk_console_new(d->store, config, d->board);
   return g_steal_pointer(&d);
 }
 
-void
-uk_daemon_start(UkDaemon *d)
+/* Copies each recorder's health to the board; pushes state changes. */
+static gboolean
+on_health_tick(gpointer data)
 {
+  UkDaemon *d = data;
+  for (guint i = 0; i < d->recorders->len; i++) {
+    UkRecorder *r = d->recorders->pdata[i];
+    UkCameraStatus *s = uk_camera_board_get(d->board, uk_recorder_camera(r));
+    UkCameraHealth h;
+    uk_recorder_get_health(r, &h);
+    gboolean changed = uk_camera_status_set(&s->state, uk_camera_state_name(h.state));
+    uk_camera_status_set(&s->last_error, h.last_error);
+    if (h.frames_recorded)
+      uk_camera_status_set(&s->codec, uk_codec_name(h.codec));
+    s->fps = h.fps;
+    s->bitrate_bps = h.bitrate_bps;
+    s->last_frame_90k = h.last_frame_90k;
+    s->reconnects = h.reconnects;
+    s->bytes_recorded = h.bytes_recorded;
+    s->frames_recorded = h.frames_recorded;
+    uk_camera_health_clear(&h);
+    if (changed) {
+      g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"camera.state\",\"camera\":");
+      uk_json_append_string(ev, s->id);
+      g_string_append(ev, ",\"area\":");
+      uk_json_append_string(ev, s->area);
+      g_string_append(ev, ",\"state\":");
+      uk_json_append_string(ev, s->state);
+      g_string_append(ev, ",\"reason\":");
+      if (s->last_error)
+        uk_json_append_string(ev, s->last_error);
+      else
+        g_string_append(ev, "null");
+      g_string_append_c(ev, '}');
+      uk_console_broadcast(d->console, s->area, ev->str);
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* The SHA-256 of the config file, for the audit log. (transfer full) */
+static gchar *
+config_digest(const UkConfig *config)
+{
+  g_autofree gchar *text = NULL;
+  gsize len = 0;
+  if (!config->path || !g_file_get_contents(config->path, &text, &len, NULL))
+    return g_strdup("");
+  return g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
+}
+
+gboolean
+uk_daemon_start(UkDaemon *d, GMainLoop *loop, GError **error)
+{
+  if (!uk_console_listen(d->console, loop, error))
+    return FALSE;
+  g_autofree gchar *digest = config_digest(d->config);
+  g_autofree gchar *detail = g_strdup_printf("{\"config\":\"%s\",\"config_sha256\":\"%s\"}",
+                                             d->config->path ? d->config->path : "", digest);
+  UkAuditEntry e = { .actor = "system", .action = "service_started", .detail = detail };
+  if (!uk_store_audit_append(d->store, &e, error))
+    return FALSE;
   for (guint i = 0; i < d->config->cameras->len; i++) {
     const UkCameraConfig *cam = d->config->cameras->pdata[i];
     UkRecorderOptions opts = {
@@ -313,11 +387,19 @@ uk_daemon_start(UkDaemon *d)
     g_ptr_array_add(d->recorders, r);
     uk_recorder_start(r);
   }
+  d->health_source = g_timeout_source_new_seconds(1);
+  g_source_set_callback(d->health_source, on_health_tick, d, NULL);
+  g_source_attach(d->health_source, NULL);
+  return TRUE;
 }
 
 void
 uk_daemon_stop(UkDaemon *d)
 {
+  if (d->health_source) {
+    g_source_destroy(d->health_source);
+    g_clear_pointer(&d->health_source, g_source_unref);
+  }
   for (guint i = 0; i < d->recorders->len; i++)
     uk_recorder_stop(d->recorders->pdata[i], "uitkijk stopped");
 }
@@ -328,7 +410,9 @@ uk_daemon_free(UkDaemon *d)
   if (!d)
     return;
   uk_daemon_stop(d);
+  g_clear_pointer(&d->console, uk_console_free);
   g_ptr_array_unref(d->recorders);
+  g_clear_pointer(&d->board, uk_camera_board_free);
   g_hash_table_destroy(d->runs);
   uk_store_free(d->store);
   g_free(d);
@@ -353,7 +437,12 @@ uk_daemon_run(UkConfig *config)
   g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
   guint sigint = g_unix_signal_add(SIGINT, on_quit_signal, loop);
   guint sigterm = g_unix_signal_add(SIGTERM, on_quit_signal, loop);
-  uk_daemon_start(d);
+  if (!uk_daemon_start(d, loop, &error)) {
+    g_printerr("uitkijk: %s\n", error->message);
+    return 1;
+  }
+  g_message("console on http%s://%s:%u/", config->tls_cert ? "s" : "", config->listen_host,
+            uk_console_port(d->console));
   g_message("recording %u camera(s) into %s", config->cameras->len, config->storage_path);
   g_main_loop_run(loop);
   g_message("stopping");

@@ -12,8 +12,9 @@ typedef struct _UkDaemon UkDaemon;
 /* Opens the database and recovers what a crash left behind. (transfer full) */
 UkDaemon *uk_daemon_new(UkConfig *config, GError **error);
 
-/* Starts every camera's recorder on the thread-default main context. */
-void uk_daemon_start(UkDaemon *daemon);
+/* Starts the console server on @loop and every camera's recorder on the
+ * thread-default main context. */
+gboolean uk_daemon_start(UkDaemon *daemon, GMainLoop *loop, GError **error);
 
 /* Stops the recorders, closing segments cleanly. */
 void uk_daemon_stop(UkDaemon *daemon);

@@ -86,6 +86,46 @@ static const KeySpec server_keys[] = {
     .offset = offsetof(UkConfig, listen_host),
     .port_offset = offsetof(UkConfig, listen_port),
     .description = "address and port of the web interface" },
+  { .name = "tls_cert",
+    .type = KEY_PATH,
+    .offset = offsetof(UkConfig, tls_cert),
+    .path_base = BASE_CONFIG_DIR,
+    .description = "PEM certificate chain for HTTPS (with tls_key)" },
+  { .name = "tls_key",
+    .type = KEY_PATH,
+    .offset = offsetof(UkConfig, tls_key),
+    .path_base = BASE_CONFIG_DIR,
+    .description = "PEM private key for HTTPS (with tls_cert)" },
+  { .name = "origins",
+    .type = KEY_STRING,
+    .offset = offsetof(UkConfig, origins),
+    .description = "extra allowed browser origins, separated by spaces" },
+  { .name = "www",
+    .type = KEY_PATH,
+    .offset = offsetof(UkConfig, www_path),
+    .path_base = BASE_CONFIG_DIR,
+    .description = "folder with the web console's files" },
+  { .name = "session_minutes",
+    .type = KEY_UINT,
+    .default_value = "720",
+    .offset = offsetof(UkConfig, session_minutes),
+    .min = 5,
+    .max = 1440,
+    .description = "how long a console login lasts, in minutes" },
+  { .name = "lockout_failures",
+    .type = KEY_UINT,
+    .default_value = "5",
+    .offset = offsetof(UkConfig, lockout_failures),
+    .min = 1,
+    .max = 100,
+    .description = "failed logins in a row that lock an account" },
+  { .name = "lockout_minutes",
+    .type = KEY_UINT,
+    .default_value = "15",
+    .offset = offsetof(UkConfig, lockout_minutes),
+    .min = 1,
+    .max = 1440,
+    .description = "how long a locked account stays locked, in minutes" },
 };
 
 static const KeySpec storage_keys[] = {
@@ -215,6 +255,10 @@ uk_config_free(UkConfig *config)
     return;
   g_free(config->path);
   g_free(config->listen_host);
+  g_free(config->tls_cert);
+  g_free(config->tls_key);
+  g_free(config->origins);
+  g_free(config->www_path);
   g_free(config->storage_path);
   g_free(config->database_path);
   for (gsize i = 0; i < G_N_ELEMENTS(group_specs); i++) {
@@ -680,6 +724,14 @@ load(const char *data, gsize length, const char *path, const char *base_dir, GEr
       return NULL;
     }
     g_ptr_array_add(*(GPtrArray **)field_at(config, spec->array_offset), element);
+  }
+
+  /* Rules that span keys. */
+  if ((config->tls_cert == NULL) != (config->tls_key == NULL)) {
+    set_error(&ctx, error, UK_CONFIG_ERROR_MISSING, "server",
+              "key '%s' needs key '%s' too: HTTPS takes a certificate and its key",
+              config->tls_cert ? "tls_cert" : "tls_key", config->tls_cert ? "tls_key" : "tls_cert");
+    return NULL;
   }
 
   return g_steal_pointer(&config);

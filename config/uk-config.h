@@ -45,6 +45,13 @@ typedef struct {
   /* [server] */
   gchar *listen_host;  /* default 127.0.0.1; an IPv6 address is stored without brackets */
   guint16 listen_port; /* default 8080 */
+  gchar *tls_cert;     /* absolute, or NULL: plain HTTP */
+  gchar *tls_key;      /* absolute, or NULL */
+  gchar *origins;      /* extra allowed Origin values, space-separated, or NULL */
+  gchar *www_path;     /* console files; NULL: the installed ones */
+  guint session_minutes;  /* 5..1440, default 720 */
+  guint lockout_failures; /* 1..100, default 5 */
+  guint lockout_minutes;  /* 1..1440, default 15 */
 
   /* [storage] */
   gchar *storage_path; /* absolute; relative values are resolved against the config file's folder */

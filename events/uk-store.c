@@ -1,5 +1,5 @@
 /* uk-store: the sqlite database: migrations, runs, recordings, gaps, garbage. */
-#include "uk-store.h"
+#include "uk-store-private.h"
 
 #include "uk-migrations.h"
 #include "uk-time.h"
@@ -7,11 +7,6 @@
 #include <errno.h>
 #include <sqlite3.h>
 
-struct _UkStore {
-  sqlite3 *db;
-  GHashTable *stmts; /* SQL text -> sqlite3_stmt*, prepared once */
-  guint tx_depth;
-};
 
 GQuark
 uk_store_error_quark(void)
@@ -19,8 +14,8 @@ uk_store_error_quark(void)
   return g_quark_from_static_string("uk-store-error-quark");
 }
 
-static gboolean
-sql_error(UkStore *s, GError **error, const char *what)
+gboolean
+uk_store_sql_error(UkStore *s, GError **error, const char *what)
 {
   g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_SQLITE, "database: %s: %s", what,
               sqlite3_errmsg(s->db));
@@ -28,8 +23,8 @@ sql_error(UkStore *s, GError **error, const char *what)
 }
 
 /* Returns a reset statement for @sql, prepared once per store. (transfer none) */
-static sqlite3_stmt *
-stmt(UkStore *s, const char *sql, GError **error)
+sqlite3_stmt *
+uk_store_stmt(UkStore *s, const char *sql, GError **error)
 {
   sqlite3_stmt *st = g_hash_table_lookup(s->stmts, sql);
   if (st) {
@@ -38,7 +33,7 @@ stmt(UkStore *s, const char *sql, GError **error)
     return st;
   }
   if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-    sql_error(s, error, "prepare");
+    uk_store_sql_error(s, error, "prepare");
     return NULL;
   }
   g_hash_table_insert(s->stmts, (gpointer)sql, st);
@@ -59,13 +54,13 @@ exec(UkStore *s, const char *sql, GError **error)
 }
 
 /* Steps a statement that returns no row. */
-static gboolean
-step_done(UkStore *s, sqlite3_stmt *st, GError **error)
+gboolean
+uk_store_step_done(UkStore *s, sqlite3_stmt *st, GError **error)
 {
   int rc = sqlite3_step(st);
   gboolean ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
   if (!ok)
-    sql_error(s, error, "write");
+    uk_store_sql_error(s, error, "write");
   sqlite3_reset(st);
   return ok;
 }
@@ -90,8 +85,11 @@ uk_store_commit(UkStore *s, GError **error)
     return TRUE;
   if (!exec(s, "COMMIT", error)) {
     exec(s, "ROLLBACK", NULL);
+    s->audit_dirty = FALSE;
     return FALSE;
   }
+  if (s->audit_dirty)
+    uk_store_audit_write_head(s);
   return TRUE;
 }
 
@@ -101,6 +99,7 @@ uk_store_rollback(UkStore *s)
   if (s->tx_depth == 0)
     return;
   s->tx_depth = 0;
+  s->audit_dirty = FALSE;
   exec(s, "ROLLBACK", NULL);
 }
 
@@ -237,6 +236,7 @@ uk_store_free(UkStore *s)
   if (!s)
     return;
   g_hash_table_destroy(s->stmts);
+  g_free(s->audit_head_path);
   if (s->db)
     sqlite3_close(s->db);
   g_free(s);
@@ -253,12 +253,12 @@ uk_store_sqlite(UkStore *s)
 gint64
 uk_store_run_begin(UkStore *s, const char *camera, gint64 start_90k, GError **error)
 {
-  sqlite3_stmt *st = stmt(s, "INSERT INTO run (camera, start_90k) VALUES (?, ?)", error);
+  sqlite3_stmt *st = uk_store_stmt(s, "INSERT INTO run (camera, start_90k) VALUES (?, ?)", error);
   if (!st)
     return 0;
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 2, start_90k);
-  if (!step_done(s, st, error))
+  if (!uk_store_step_done(s, st, error))
     return 0;
   return sqlite3_last_insert_rowid(s->db);
 }
@@ -266,20 +266,20 @@ uk_store_run_begin(UkStore *s, const char *camera, gint64 start_90k, GError **er
 gboolean
 uk_store_run_end(UkStore *s, gint64 run_id, gint64 end_90k, const char *reason, GError **error)
 {
-  sqlite3_stmt *st = stmt(
+  sqlite3_stmt *st = uk_store_stmt(
       s, "UPDATE run SET end_90k = ?, end_reason = ? WHERE id = ? AND end_90k IS NULL", error);
   if (!st)
     return FALSE;
   sqlite3_bind_int64(st, 1, end_90k);
   sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 3, run_id);
-  return step_done(s, st, error);
+  return uk_store_step_done(s, st, error);
 }
 
 gint64
 uk_store_run_at(UkStore *s, const char *camera, gint64 t_90k, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "SELECT id FROM run WHERE camera = ? AND start_90k <= ? "
                           "ORDER BY start_90k DESC LIMIT 1",
                           error);
@@ -297,7 +297,7 @@ uk_store_run_at(UkStore *s, const char *camera, gint64 t_90k, GError **error)
 gboolean
 uk_store_runs_close_open(UkStore *s, const char *reason, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "UPDATE run SET end_reason = ?, end_90k = max(start_90k, coalesce("
                           "(SELECT max(end_90k) FROM recording r WHERE r.run_id = run.id), "
                           "start_90k)) WHERE end_90k IS NULL",
@@ -305,7 +305,7 @@ uk_store_runs_close_open(UkStore *s, const char *reason, GError **error)
   if (!st)
     return FALSE;
   sqlite3_bind_text(st, 1, reason, -1, SQLITE_TRANSIENT);
-  return step_done(s, st, error);
+  return uk_store_step_done(s, st, error);
 }
 
 /* ---- gaps ---- */
@@ -314,7 +314,7 @@ gboolean
 uk_store_gap_open(UkStore *s, const char *camera, gint64 start_90k, const char *reason,
                   GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "INSERT INTO gap (camera, start_90k, reason) SELECT ?1, ?2, ?3 "
                           "WHERE NOT EXISTS (SELECT 1 FROM gap WHERE camera = ?1 "
                           "AND end_90k IS NULL)",
@@ -324,13 +324,13 @@ uk_store_gap_open(UkStore *s, const char *camera, gint64 start_90k, const char *
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 2, start_90k);
   sqlite3_bind_text(st, 3, reason, -1, SQLITE_TRANSIENT);
-  return step_done(s, st, error);
+  return uk_store_step_done(s, st, error);
 }
 
 gboolean
 uk_store_gap_close(UkStore *s, const char *camera, gint64 end_90k, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "UPDATE gap SET end_90k = max(?2, start_90k) "
                           "WHERE camera = ?1 AND end_90k IS NULL",
                           error);
@@ -338,13 +338,13 @@ uk_store_gap_close(UkStore *s, const char *camera, gint64 end_90k, GError **erro
     return FALSE;
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 2, end_90k);
-  return step_done(s, st, error);
+  return uk_store_step_done(s, st, error);
 }
 
 gint64
 uk_store_camera_last_end(UkStore *s, const char *camera, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "SELECT max(coalesce(end_90k, start_90k)) FROM recording "
                           "WHERE camera = ?",
                           error);
@@ -385,7 +385,7 @@ uk_gap_row_free(UkGapRow *row)
 gint64
 uk_store_recording_insert(UkStore *s, const UkRecordingRow *row, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "INSERT INTO recording (camera, run_id, path, state, start_90k, "
                           "codec, width, height) VALUES (?, ?, ?, 'writing', ?, ?, ?, ?)",
                           error);
@@ -398,7 +398,7 @@ uk_store_recording_insert(UkStore *s, const UkRecordingRow *row, GError **error)
   sqlite3_bind_text(st, 5, row->codec, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int(st, 6, row->width);
   sqlite3_bind_int(st, 7, row->height);
-  if (!step_done(s, st, error))
+  if (!uk_store_step_done(s, st, error))
     return 0;
   return sqlite3_last_insert_rowid(s->db);
 }
@@ -406,7 +406,7 @@ uk_store_recording_insert(UkStore *s, const UkRecordingRow *row, GError **error)
 gboolean
 uk_store_recording_complete(UkStore *s, const UkRecordingRow *row, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "UPDATE recording SET state = 'complete', start_90k = ?, end_90k = ?, "
                           "media_duration_90k = ?, frames = ?, bytes = ?, video_index = ? "
                           "WHERE path = ?",
@@ -422,7 +422,7 @@ uk_store_recording_complete(UkStore *s, const UkRecordingRow *row, GError **erro
   sqlite3_bind_int64(st, 5, row->bytes);
   sqlite3_bind_blob(st, 6, idx, n, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 7, row->path, -1, SQLITE_TRANSIENT);
-  if (!step_done(s, st, error))
+  if (!uk_store_step_done(s, st, error))
     return FALSE;
   if (sqlite3_changes(s->db) == 0) {
     g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no recording row for %s",
@@ -435,17 +435,17 @@ uk_store_recording_complete(UkStore *s, const UkRecordingRow *row, GError **erro
 gboolean
 uk_store_recording_delete(UkStore *s, const char *path, GError **error)
 {
-  sqlite3_stmt *st = stmt(s, "DELETE FROM recording WHERE path = ?", error);
+  sqlite3_stmt *st = uk_store_stmt(s, "DELETE FROM recording WHERE path = ?", error);
   if (!st)
     return FALSE;
   sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
-  return step_done(s, st, error);
+  return uk_store_step_done(s, st, error);
 }
 
 gboolean
 uk_store_recording_exists(UkStore *s, const char *path, GError **error)
 {
-  sqlite3_stmt *st = stmt(s, "SELECT 1 FROM recording WHERE path = ?", error);
+  sqlite3_stmt *st = uk_store_stmt(s, "SELECT 1 FROM recording WHERE path = ?", error);
   if (!st)
     return FALSE;
   sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
@@ -489,7 +489,7 @@ collect_recordings(UkStore *s, sqlite3_stmt *st, GError **error)
     g_ptr_array_add(rows, recording_from_stmt(st));
   sqlite3_reset(st);
   if (rc != SQLITE_DONE) {
-    sql_error(s, error, "read");
+    uk_store_sql_error(s, error, "read");
     return NULL;
   }
   return g_steal_pointer(&rows);
@@ -498,7 +498,7 @@ collect_recordings(UkStore *s, sqlite3_stmt *st, GError **error)
 GPtrArray *
 uk_store_recordings(UkStore *s, const char *camera, gint64 from_90k, gint64 to_90k, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "SELECT " RECORDING_COLUMNS " FROM recording WHERE camera = ?1 "
                           "AND (?3 = 0 OR start_90k < ?3) "
                           "AND (?2 = 0 OR end_90k IS NULL OR end_90k > ?2) ORDER BY start_90k",
@@ -514,7 +514,7 @@ uk_store_recordings(UkStore *s, const char *camera, gint64 from_90k, gint64 to_9
 GPtrArray *
 uk_store_recordings_writing(UkStore *s, GError **error)
 {
-  sqlite3_stmt *st = stmt(
+  sqlite3_stmt *st = uk_store_stmt(
       s, "SELECT " RECORDING_COLUMNS " FROM recording WHERE state = 'writing' ORDER BY id", error);
   if (!st)
     return NULL;
@@ -524,7 +524,7 @@ uk_store_recordings_writing(UkStore *s, GError **error)
 GPtrArray *
 uk_store_gaps(UkStore *s, const char *camera, gint64 from_90k, gint64 to_90k, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "SELECT id, camera, start_90k, end_90k, reason FROM gap "
                           "WHERE camera = ?1 AND (?3 = 0 OR start_90k < ?3) "
                           "AND (?2 = 0 OR end_90k IS NULL OR end_90k > ?2) ORDER BY start_90k",
@@ -547,7 +547,7 @@ uk_store_gaps(UkStore *s, const char *camera, gint64 from_90k, gint64 to_90k, GE
   }
   sqlite3_reset(st);
   if (rc != SQLITE_DONE) {
-    sql_error(s, error, "read");
+    uk_store_sql_error(s, error, "read");
     return NULL;
   }
   return g_steal_pointer(&rows);
@@ -558,7 +558,7 @@ uk_store_gaps(UkStore *s, const char *camera, gint64 from_90k, gint64 to_90k, GE
 gboolean
 uk_store_garbage_add(UkStore *s, const char *path, const char *reason, GError **error)
 {
-  sqlite3_stmt *st = stmt(s,
+  sqlite3_stmt *st = uk_store_stmt(s,
                           "INSERT OR IGNORE INTO garbage (path, reason, added_90k) "
                           "VALUES (?, ?, ?)",
                           error);
@@ -567,23 +567,23 @@ uk_store_garbage_add(UkStore *s, const char *path, const char *reason, GError **
   sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, reason, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 3, uk_time_now_90k());
-  return step_done(s, st, error);
+  return uk_store_step_done(s, st, error);
 }
 
 gboolean
 uk_store_garbage_remove(UkStore *s, const char *path, GError **error)
 {
-  sqlite3_stmt *st = stmt(s, "DELETE FROM garbage WHERE path = ?", error);
+  sqlite3_stmt *st = uk_store_stmt(s, "DELETE FROM garbage WHERE path = ?", error);
   if (!st)
     return FALSE;
   sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
-  return step_done(s, st, error);
+  return uk_store_step_done(s, st, error);
 }
 
 GPtrArray *
 uk_store_garbage_list(UkStore *s, GError **error)
 {
-  sqlite3_stmt *st = stmt(s, "SELECT path FROM garbage ORDER BY added_90k", error);
+  sqlite3_stmt *st = uk_store_stmt(s, "SELECT path FROM garbage ORDER BY added_90k", error);
   if (!st)
     return NULL;
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);

@@ -37,8 +37,6 @@
 #define BITRATE_KBPS 3000
 /* A camera whose pusher is this far behind skips frames instead of bursting. */
 #define MAX_LATENESS (250 * GST_MSECOND)
-/* How often the pusher looks at a media that is configured but not playing. */
-#define POLL_INTERVAL (10 * GST_MSECOND)
 /* Bound on what an appsrc may queue (only reached while its pipeline is not
  * consuming, e.g. paused); the oldest frames are dropped. */
 #define APPSRC_MAX_BUFFERS 25
@@ -62,7 +60,8 @@ typedef struct {
   /* The fields below are protected by UkTestcam.lock. */
   gpointer media;     /* (unowned) identity of the current media, for compares only */
   GstElement *appsrc; /* (owned) the current media's appsrc, or NULL */
-  gboolean started;   /* the appsrc has been seen PLAYING */
+  gboolean running;   /* the appsrc asked for data and was not seen paused since */
+  gboolean started;   /* frame numbering of the current media has begun */
   guint64 next_frame; /* frame number k of the next push */
 } UkCamera;
 
@@ -98,7 +97,7 @@ struct _UkTestcam {
   /* Signalled (together with unscheduling @wait_id) to make the pusher re-plan. */
   GCond cond;
   gboolean stopping;
-  GstClockID wait_id; /* the clock wait the pusher is in, or NULL */
+  GstClockID wait_id; /* (unowned) the clock entry the pusher waits on, or NULL */
 
   UkCamera *cameras; /* options.cameras entries */
 };
@@ -387,12 +386,15 @@ build_frame(UkTestcam *testcam, guint cam, guint64 frame)
   return buffer;
 }
 
-/* Reads an element's state and base time consistently. */
+/* Reads whether @element is playing or on its way there, and its base time,
+ * consistently. A live source is asked for data while its state change to
+ * PLAYING is still in progress. */
 static gboolean
 element_playing(GstElement *element, GstClockTime *base_time)
 {
   GST_OBJECT_LOCK(element);
-  gboolean playing = GST_STATE(element) == GST_STATE_PLAYING;
+  gboolean playing
+      = GST_STATE(element) == GST_STATE_PLAYING || GST_STATE_PENDING(element) == GST_STATE_PLAYING;
   *base_time = GST_ELEMENT_CAST(element)->base_time;
   GST_OBJECT_UNLOCK(element);
   return playing;
@@ -412,12 +414,13 @@ plan_locked(UkTestcam *testcam, GstClockTime now, GstClockTime *wakeup)
     UkCamera *cam = &testcam->cameras[i];
     GstClockTime base_time;
 
-    if (cam->appsrc == NULL)
+    if (cam->appsrc == NULL || !cam->running)
       continue;
     if (!element_playing(cam->appsrc, &base_time)) {
-      /* Prepared but not playing yet, or paused: look again soon. A paused
-       * live pipeline keeps its running time, so frame numbering goes on. */
-      next = MIN(next, now + POLL_INTERVAL);
+      /* Paused or shutting down. need-data brings it back once it plays
+       * again; a paused live pipeline keeps its running time, so the frame
+       * numbering just goes on. */
+      cam->running = FALSE;
       continue;
     }
     if (!cam->started) {
@@ -455,6 +458,8 @@ static gpointer
 pusher_thread(gpointer data)
 {
   UkTestcam *testcam = data;
+  /* One clock entry, re-armed for every wait. */
+  GstClockID entry = gst_clock_new_single_shot_id(testcam->clock, 0);
 
   g_mutex_lock(&testcam->lock);
   while (!testcam->stopping) {
@@ -481,19 +486,42 @@ pusher_thread(gpointer data)
 
     /* Wait on the (possibly drifting) media clock itself, so that frames leave
      * at exactly base_time + k * 40 ms of the pipeline clock. */
-    GstClockID id = gst_clock_new_single_shot_id(testcam->clock, wakeup);
-    testcam->wait_id = id;
+    gst_clock_single_shot_id_reinit(testcam->clock, entry, wakeup);
+    testcam->wait_id = entry;
     g_mutex_unlock(&testcam->lock);
-    gst_clock_id_wait(id, NULL);
+    gst_clock_id_wait(entry, NULL);
     g_mutex_lock(&testcam->lock);
     testcam->wait_id = NULL;
-    gst_clock_id_unref(id);
   }
   g_mutex_unlock(&testcam->lock);
+
+  gst_clock_id_unref(entry);
   return NULL;
 }
 
 /* ---- RTSP server -------------------------------------------------------- */
+
+/* The streaming thread of a live appsrc asks for data once it is playing
+ * (and then after every frame): the moment to start, or resume, pushing. */
+static void
+on_need_data(GstAppSrc *appsrc, guint length, gpointer user_data)
+{
+  UkCamera *cam = user_data;
+  UkTestcam *testcam = cam->testcam;
+
+  g_mutex_lock(&testcam->lock);
+  if (!cam->running && cam->appsrc == GST_ELEMENT_CAST(appsrc)) {
+    cam->running = TRUE;
+    wake_pusher_locked(testcam);
+  }
+  g_mutex_unlock(&testcam->lock);
+}
+
+static void
+testcam_unref_for_camera(gpointer data)
+{
+  testcam_unref(((UkCamera *)data)->testcam);
+}
 
 static void
 on_media_unprepared(GstRTSPMedia *media, UkCamera *cam)
@@ -549,6 +577,21 @@ on_session_pool_timeout(GstRTSPSessionPool *pool, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* RTP over RTSP/TCP is written in small pieces (one RTP packet, an RTCP
+ * report); with Nagle's algorithm on, a piece can wait up to a delayed-ACK
+ * timeout (40 ms) as soon as the client sends anything itself (RTCP receiver
+ * reports). A camera sends at once, so turn Nagle off. */
+static void
+on_client_connected(GstRTSPServer *server, GstRTSPClient *client, gpointer user_data)
+{
+  GstRTSPConnection *connection = gst_rtsp_client_get_connection(client);
+  GSocket *socket = connection ? gst_rtsp_connection_get_read_socket(connection) : NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (socket != NULL && !g_socket_set_option(socket, IPPROTO_TCP, TCP_NODELAY, 1, &error))
+    g_debug("Cannot set TCP_NODELAY on an RTSP connection: %s", error->message);
+}
+
 static GstRTSPFilterResult
 remove_client(GstRTSPServer *server, GstRTSPClient *client, gpointer user_data)
 {
@@ -561,20 +604,25 @@ remove_session(GstRTSPSessionPool *pool, GstRTSPSession *session, gpointer user_
   return GST_RTSP_FILTER_REMOVE;
 }
 
+/* Sets up the mounts and binds the listening socket, so that a port in use
+ * fails before the clip is encoded. Nothing is served until start_serving(). */
 static gboolean
-start_server(UkTestcam *testcam, GError **error)
+create_server(UkTestcam *testcam, GError **error)
 {
   const UkTestcamOptions *o = &testcam->options;
-  const char *payloader = o->h265 ? "h265parse ! rtph265pay" : "h264parse ! rtph264pay";
-  g_autofree gchar *launch = g_strdup_printf(
-      "( appsrc name=src is-live=true format=time do-timestamp=false ! %s name=pay0 pt=96 "
-      "config-interval=-1 )",
-      payloader);
+  /* No h26xparse: the clip is parsed already, and a parser per camera costs
+   * ~0.2 % of a core. config-interval=0: every IDR of the clip carries its
+   * parameter sets in-band; -1 would send them twice. */
+  g_autofree gchar *launch
+      = g_strdup_printf("( appsrc name=src is-live=true format=time do-timestamp=false "
+                        "! %s name=pay0 pt=96 config-interval=0 )",
+                        o->h265 ? "rtph265pay" : "rtph264pay");
   g_autofree gchar *service = g_strdup_printf("%u", o->port);
 
   testcam->server = gst_rtsp_server_new();
   gst_rtsp_server_set_address(testcam->server, "127.0.0.1");
   gst_rtsp_server_set_service(testcam->server, service);
+  g_signal_connect(testcam->server, "client-connected", G_CALLBACK(on_client_connected), NULL);
 
   g_autoptr(GstRTSPMountPoints) mounts = gst_rtsp_server_get_mount_points(testcam->server);
   for (guint i = 0; i < o->cameras; i++) {
@@ -599,6 +647,14 @@ start_server(UkTestcam *testcam, GError **error)
     return FALSE;
   }
   testcam->port = (guint16)gst_rtsp_server_get_bound_port(testcam->server);
+  return TRUE;
+}
+
+/* Accepts clients on the main context; connections made since create_server()
+ * wait in the listen backlog until then. */
+static void
+start_serving(UkTestcam *testcam)
+{
   g_source_attach(testcam->server_source, testcam->context);
 
   /* Sessions of UDP clients that vanish without TEARDOWN time out. */
@@ -606,7 +662,6 @@ start_server(UkTestcam *testcam, GError **error)
   testcam->pool_source = gst_rtsp_session_pool_create_watch(pool);
   g_source_set_callback(testcam->pool_source, G_SOURCE_FUNC(on_session_pool_timeout), NULL, NULL);
   g_source_attach(testcam->pool_source, testcam->context);
-  return TRUE;
 }
 
 /* Stops serving: no new connections, no RTSP clients, no sessions, no media
@@ -725,20 +780,19 @@ uk_testcam_new(const UkTestcamOptions *options, GMainContext *context, GError **
     testcam->cameras[i].index = i + 1;
   }
 
-  if (!encode_clip(testcam, error))
-    return NULL;
+  testcam->clock = make_media_clock(o->drift_ppm);
   testcam->caps = gst_caps_new_simple(
       o->h265 ? "video/x-h265" : "video/x-h264", "stream-format", G_TYPE_STRING, "byte-stream",
       "alignment", G_TYPE_STRING, "au", "width", G_TYPE_INT, (gint)o->width, "height", G_TYPE_INT,
       (gint)o->height, "framerate", GST_TYPE_FRACTION, FPS, 1, NULL);
-  testcam->clock = make_media_clock(o->drift_ppm);
 
-  if (!start_server(testcam, error))
+  if (!create_server(testcam, error) || !encode_clip(testcam, error))
     return NULL;
 
   testcam->pusher = g_thread_try_new("uk-testcam-push", pusher_thread, testcam, error);
   if (testcam->pusher == NULL)
     return NULL;
+  start_serving(testcam);
 
   return g_steal_pointer(&testcam);
 }

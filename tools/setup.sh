@@ -15,7 +15,8 @@ packages="build-essential cmake pkg-config clang-format
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   libavformat-dev libavcodec-dev libavutil-dev ffmpeg
-  libwebsockets-dev libwebsockets-evlib-glib python3"
+  libwebsockets-dev libwebsockets-evlib-glib python3 python3-websockets curl
+  clang libclang-rt-14-dev"
 
 missing=""
 for p in $packages; do

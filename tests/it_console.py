@@ -1,0 +1,485 @@
+"""Black-box tests of the console server: the real daemon on a free port, a
+real websocket client (python3-websockets), real sqlite files.
+
+Covers login, lockout, expiry, the authorisation matrix of docs/PROTOCOL.md,
+the sample messages in tests/data/protocol/, malformed and oversize input, a
+client that never reads, Origin checks, HTTP login and metrics, and audit
+log tampering.
+"""
+import asyncio
+import base64
+import glob
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import websockets
+
+import uktest as u
+
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROLES = ["operator", "supervisor", "police", "handhaving", "privacy", "admin"]
+AREA_ROLES = ["operator", "supervisor", "police", "handhaving"]
+
+
+def password(user):
+    return f"wachtwoord-{user}"
+
+
+def run(coro):
+    return asyncio.get_event_loop().run_until_complete(coro)
+
+
+class Client:
+    def __init__(self, ws, hello):
+        self.ws = ws
+        self.hello = hello
+        self.next_id = 100
+
+    @classmethod
+    async def open(cls, port, cookie=None, origin=None):
+        headers = {"Cookie": f"uk_session={cookie}"} if cookie else None
+        ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws", subprotocols=["uitkijk.v1"],
+                                      origin=origin, extra_headers=headers, max_size=2 ** 24)
+        hello = json.loads(await ws.recv())
+        return cls(ws, hello)
+
+    async def send_raw(self, data):
+        await self.ws.send(data)
+        return await self.recv_reply()
+
+    async def recv_reply(self):
+        while True:
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
+            if msg["type"] in ("result", "error"):
+                return msg
+
+    async def req(self, type_, **fields):
+        self.next_id += 1
+        msg = {"type": type_, "id": self.next_id, **fields}
+        await self.ws.send(json.dumps(msg))
+        reply = await self.recv_reply()
+        assert reply["id"] == self.next_id, (msg, reply)
+        return reply
+
+    async def login(self, user, pw=None):
+        return await self.req("login", user=user, password=pw or password(user))
+
+    async def close(self):
+        await self.ws.close()
+
+
+def parse_matrix():
+    text = open(os.path.join(SRC, "docs", "PROTOCOL.md")).read()
+    block = text.split("<!-- matrix: parsed by tests/it_console.py -->")[1].split("<!-- end matrix -->")[0]
+    rows = [line.strip().strip("|").split("|") for line in block.strip().splitlines()]
+    header = [c.strip() for c in rows[0]]
+    assert header[1:] == ROLES, header
+    matrix = {}
+    for r in rows[2:]:
+        cells = [c.strip() for c in r]
+        matrix[cells[0]] = dict(zip(ROLES, cells[1:]))
+    return matrix
+
+
+class ConsoleTests(u.Tests):
+    def __init__(self):
+        self.dir = u.tmpdir("console")
+        u.log("test folder:", self.dir)
+        dead = u.free_port()  # nothing listens here: the cameras stay down
+        self.port = u.free_port()
+        self.config = u.write_config(self.dir, [
+            ("station-1", "station", f"rtsp://127.0.0.1:{dead}/cam1"),
+            ("centrum-1", "centrum", f"rtsp://127.0.0.1:{dead}/cam2"),
+        ], listen_port=self.port)
+        self.db = os.path.join(self.dir, "data", "uitkijk.db")
+        for role in ROLES:
+            areas = ["--areas", "station"] if role in AREA_ROLES else []
+            self.add_user(role, role, *areas)
+            self.add_user(f"{role}-old", role, *areas, "--valid-until", "2020-01-01")
+        self.add_user("locky", "operator", "--areas", "station")
+        self.add_user("dummy", "operator", "--areas", "station")
+        self.add_user("stale", "operator", "--areas", "station")
+        # stale's authorisation ended yesterday; the account itself is active.
+        self.sql("UPDATE authorisation SET valid_until_90k = 90000 * (strftime('%s','now') - 86400) "
+                 "WHERE user_id = (SELECT id FROM user WHERE name = 'stale')")
+        self.serve = u.start_serve(self.dir, self.config)
+        u.wait_until("the console to listen", lambda: u.port_open(self.port) or not self.serve.alive(), 30)
+        assert self.serve.alive(), self.serve.tail()
+
+    def cleanup(self):
+        self.serve.stop()
+
+    def add_user(self, name, role, *extra):
+        r = subprocess.run([u.UITKIJK, "user", "add", "-c", self.config, name, "--role", role,
+                            "--password-stdin", *extra], input=password(name) + "\n",
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+
+    def sql(self, statement):
+        r = subprocess.run(["sqlite3", self.db, statement], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+
+    def audit_count(self):
+        return int(self.sql("SELECT count(*) FROM audit"))
+
+    def http(self, path, body=None, headers=None):
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body,
+                                     headers=headers or {}, method="POST" if body else "GET")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, dict(r.headers), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode()
+
+    def http_login(self, user, pw):
+        return self.http("/login", json.dumps({"user": user, "password": pw}).encode(),
+                         {"Content-Type": "application/json"})
+
+    # ---- tests ----
+
+    def test_hello_and_login(self):
+        async def t():
+            c = await Client.open(self.port)
+            assert c.hello == {"type": "hello", "protocol": "uitkijk.v1", "version": 1,
+                               "server": c.hello["server"], "logged_in": False}, c.hello
+            r = await c.req("session")
+            assert r["code"] == "not_logged_in", r
+            r = await c.login("operator")
+            assert r["type"] == "result" and r["role"] == "operator", r
+            assert [a["area"] for a in r["areas"]] == ["station"], r
+            r = await c.req("cameras.list")
+            assert [x["camera"] for x in r["cameras"]] == ["station-1"], r
+            r = await c.req("logout")
+            assert r["type"] == "result", r
+            r = await c.req("session")
+            assert r["code"] == "not_logged_in", r
+            await c.close()
+        run(t())
+        rows = self.sql("SELECT action FROM audit WHERE actor = 'operator'").split()
+        assert rows[-2:] == ["login", "logout"], rows
+
+    def test_lockout(self):
+        async def t():
+            c = await Client.open(self.port)
+            for _ in range(5):
+                r = await c.login("locky", "fout")
+                assert r["code"] == "login_failed", r
+            r = await c.login("locky")  # the right password, but locked now
+            assert r["code"] == "locked", r
+            r = await c.login("nobody-here", "x")
+            assert r["code"] == "login_failed", r
+            await c.close()
+        run(t())
+        reasons = self.sql("SELECT json_extract(detail, '$.reason') FROM audit "
+                           "WHERE actor = 'locky' AND action = 'login_failed'").split()
+        assert reasons == ["bad_password"] * 5 + ["locked"], reasons
+        status, _, body = self.http_login("locky", password("locky"))
+        assert status == 423 and json.loads(body)["code"] == "locked", (status, body)
+        # An administrator's new password unlocks the account.
+        r = subprocess.run([u.UITKIJK, "user", "passwd", "-c", self.config, "locky", "--password-stdin"],
+                           input="nieuw-wachtwoord\n", capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        run(self._login_ok("locky", "nieuw-wachtwoord"))
+
+    async def _login_ok(self, user, pw):
+        c = await Client.open(self.port)
+        r = await c.login(user, pw)
+        assert r["type"] == "result", r
+        await c.close()
+
+    def test_expiry(self):
+        async def t():
+            c = await Client.open(self.port)
+            r = await c.login("operator-old")
+            assert r["code"] == "account_inactive", r
+            # A session that expires while connected.
+            r = await c.login("dummy")
+            assert r["type"] == "result", r
+            self.sql("UPDATE session SET expires_90k = 1 WHERE user_id = "
+                     "(SELECT id FROM user WHERE name = 'dummy')")
+            r = await c.req("session")
+            assert r["code"] == "session_expired", r
+            # An authorisation that has ended: the area is closed to the user.
+            r = await c.login("stale")
+            assert r["type"] == "result", r
+            r = await c.req("camera.status", camera="station-1")
+            assert r["code"] == "forbidden", r
+            r = await c.req("cameras.list")
+            assert r["cameras"] == [], r
+            # Disabling an account ends its sessions.
+            r = await c.login("dummy")
+            subprocess.run([u.UITKIJK, "user", "disable", "-c", self.config, "dummy"], check=True,
+                           capture_output=True)
+            r = await c.req("session")
+            assert r["code"] == "session_expired", r
+            subprocess.run([u.UITKIJK, "user", "enable", "-c", self.config, "dummy"], check=True,
+                           capture_output=True)
+            await c.close()
+        run(t())
+
+    def test_authorisation_matrix(self):
+        matrix = parse_matrix()
+        checked = 0
+
+        def request_for(message, other_area):
+            camera = "centrum-1" if other_area else "station-1"
+            return {
+                "login": {}, "logout": {}, "session": {}, "cameras.list": {},
+                "camera.status": {"camera": camera}, "audit.query": {"limit": 1},
+                "audit.verify": {}, "users.list": {},
+                "user.authorise": {"user": "dummy", "area": "centrum",
+                                   "valid_until": "2099-01-01T00:00:00Z"},
+            }[message]
+
+        async def t():
+            nonlocal checked
+            assert set(matrix) == {"login", "logout", "session", "cameras.list", "camera.status",
+                                   "audit.query", "audit.verify", "users.list", "user.authorise"}
+            for role in ROLES:
+                c = await Client.open(self.port)
+                # Not logged in: everything but login is refused.
+                for message in matrix:
+                    if message == "login":
+                        continue
+                    r = await c.req(message, **request_for(message, False))
+                    assert r["code"] == "not_logged_in", (role, message, r)
+                    checked += 1
+                # Expired account: cannot log in.
+                r = await c.login(f"{role}-old")
+                assert r["code"] == "account_inactive", (role, r)
+                checked += 1
+                r = await c.login(role)
+                assert r["type"] == "result", (role, r)
+                for message, cells in matrix.items():
+                    if message == "logout":
+                        continue
+                    for other in (False, True):
+                        if message == "login":
+                            r = await c.login(role)
+                        else:
+                            r = await c.req(message, **request_for(message, other))
+                        rule = cells[role]
+                        allowed = rule == "yes" or (rule == "area" and not other)
+                        if allowed:
+                            assert r["type"] == "result", (role, message, other, r)
+                        else:
+                            assert r["type"] == "error" and r["code"] == "forbidden", (role, message, other, r)
+                        checked += 1
+                r = await c.req("logout")
+                assert r["type"] == "result"
+                await c.close()
+        run(t())
+        u.log(f"matrix: {checked} checks")
+
+    def test_protocol_samples(self):
+        files = sorted(glob.glob(os.path.join(SRC, "tests", "data", "protocol", "*.json")))
+        assert len(files) >= 15
+
+        async def t():
+            for path in files:
+                sample = json.load(open(path))
+                c = await Client.open(self.port)
+                if sample["as"]:
+                    r = await c.login(sample["as"])
+                    assert r["type"] == "result", (path, r)
+                request = json.loads(json.dumps(sample["request"]).replace("PASSWORD", password("operator")))
+                reply = await c.send_raw(json.dumps(request))
+                for key, value in sample["expect"].items():
+                    assert reply.get(key) == value, (os.path.basename(path), key, reply)
+                if "id" in request:
+                    assert reply["id"] == request["id"], (path, reply)
+                await c.close()
+        run(t())
+
+    def test_bad_input(self):
+        before = self.audit_count()
+
+        async def t():
+            c = await Client.open(self.port)
+            await c.login("operator")
+            before_login = self.audit_count()
+            cases = [
+                ("{not json", "bad_json"),
+                ("\"just a string\"", "bad_message"),
+                ("[1, 2]", "bad_message"),
+                ('{"type": 5, "id": 1}', "bad_message"),
+                ('{"id": 1}', "bad_message"),
+                ('{"type": "session"}', "bad_message"),
+                ('{"type": "session", "id": {"x": 1}}', "bad_message"),
+                ('{"type": "session", "id": "' + "x" * 200 + '"}', "bad_message"),
+                ('{"type": "camera.status", "id": 1, "camera": 7}', "bad_message"),
+                ('{"type": "camera.status", "id": 1}', "bad_message"),
+                ('{"type": "camera.status", "id": 1, "camera": "../../etc/passwd"}', "not_found"),
+                ('{"type": "camera.status", "id": 1, "camera": "' + "c" * 5000 + '"}', "bad_message"),
+                ('{"type": "no.such.thing", "id": 1}', "unknown_type"),
+                ('{"type": "login", "id": 1, "user": ["a"], "password": "x"}', "bad_message"),
+                ("\u00ff\u00fe", "bad_json"),
+                ('{"type": "session", "id": 1, "type": "audit.query"}', "forbidden"),
+            ]
+            for text, code in cases:
+                r = await c.send_raw(text)
+                assert r["type"] == "error" and r["code"] == code, (text[:60], r)
+                assert r["message"], r
+            # Oversize: refused without reading it; the connection still works.
+            r = await c.send_raw(json.dumps({"type": "session", "id": 1, "pad": "x" * 100_000}))
+            assert r["code"] == "message_too_large", r
+            r = await c.send_raw(b"\x00\x01binary")
+            assert r["code"] == "binary_not_allowed", r
+            r = await c.req("session")
+            assert r["type"] == "result" and r["user"] == "operator", r
+            assert self.audit_count() == before_login, "refused messages write nothing"
+            await c.close()
+        run(t())
+        assert self.audit_count() == before + 1  # the login
+
+    def test_origin(self):
+        async def t():
+            try:
+                await Client.open(self.port, origin="http://evil.example")
+                raise AssertionError("a foreign Origin was accepted")
+            except websockets.exceptions.InvalidStatusCode as e:
+                assert e.status_code == 403, e
+            c = await Client.open(self.port, origin=f"http://127.0.0.1:{self.port}")
+            await c.close()
+            c = await Client.open(self.port, origin=f"http://localhost:{self.port}")
+            await c.close()
+            try:
+                await Client.open(self.port, origin=f"http://127.0.0.1:{self.port}.evil.example")
+                raise AssertionError("a look-alike Origin was accepted")
+            except websockets.exceptions.InvalidStatusCode as e:
+                assert e.status_code == 403, e
+        run(t())
+
+    def test_http_login_cookie_and_metrics(self):
+        status, _, body = self.http("/healthz")
+        assert status == 200 and json.loads(body)["status"] == "ok", (status, body)
+        status, _, body = self.http_login("supervisor", "fout")
+        assert status == 401 and json.loads(body)["code"] == "login_failed", (status, body)
+        status, _, body = self.http("/login", b"user=x", {"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 400, (status, body)
+        status, headers, body = self.http_login("supervisor", password("supervisor"))
+        assert status == 200, (status, body)
+        cookie = headers.get("Set-Cookie", "")
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie, cookie
+        token = re.match(r"uk_session=([A-Za-z0-9_-]+)", cookie).group(1)
+
+        async def t():
+            c = await Client.open(self.port, cookie=token)
+            assert c.hello["logged_in"] is True, c.hello
+            r = await c.req("session")
+            assert r["user"] == "supervisor", r
+            await c.close()
+            c = await Client.open(self.port, cookie="A" * 43)
+            assert c.hello["logged_in"] is False
+            await c.close()
+        run(t())
+        status, headers, body = self.http("/metrics")
+        assert status == 200 and headers.get("Content-Type", "").startswith("text/plain"), headers
+        for needle in ['uitkijk_camera_up{camera="station-1",area="station",state=',
+                       'uitkijk_camera_reconnects_total{camera="centrum-1",area="centrum"}',
+                       "uitkijk_console_clients", "uitkijk_console_logins_failed_total"]:
+            assert needle in body, (needle, body[:2000])
+        status, _, body = self.http("/")
+        assert status == 200 and "uitkijk" in body, status
+        for path in ["/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc/passwd"]:
+            status, _, body = self.http(path)
+            assert "root:" not in body, path
+
+    def test_client_that_never_reads(self):
+        status, headers, _ = self.http_login("operator", password("operator"))
+        token = re.match(r"uk_session=([A-Za-z0-9_-]+)", headers["Set-Cookie"]).group(1)
+        s = socket.create_connection(("127.0.0.1", self.port))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        key = base64.b64encode(os.urandom(16)).decode()
+        s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
+                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                   f"Sec-WebSocket-Protocol: uitkijk.v1\r\nCookie: uk_session={token}\r\n\r\n").encode())
+        head = s.recv(4096)
+        assert b" 101 " in head.split(b"\r\n")[0], head
+        payload = b'{"type":"cameras.list","id":1}'
+        mask = b"\x01\x02\x03\x04"
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        frame = bytes([0x81, 0x80 | len(payload)]) + mask + masked
+        rss_before = self.rss_kb()
+        s.settimeout(5)
+        sent = 0
+        closed = False
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline:
+                s.sendall(frame * 200)
+                sent += 200
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            closed = True
+        s.close()
+        rss_after = self.rss_kb()
+        u.log(f"never-reading client: {sent} requests sent before the server closed it; "
+              f"server RSS {rss_before} -> {rss_after} kB")
+        assert closed, "the server kept a client that never reads"
+        assert rss_after - rss_before < 64 * 1024, "server memory grew with the slow client"
+
+        async def t():  # the server still serves others
+            c = await Client.open(self.port)
+            r = await c.login("operator")
+            assert r["type"] == "result"
+            await c.close()
+        run(t())
+
+    def rss_kb(self):
+        with open(f"/proc/{self.serve.p.pid}/status") as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+    def test_audit_tamper(self):
+        r = u.cli("audit", "verify", "-c", self.config)
+        m = re.match(r"audit log intact: (\d+) rows", r.stdout)
+        assert m and int(m.group(1)) == self.audit_count(), r.stdout
+        r = u.cli("audit", "export", "-c", self.config, "--csv")
+        lines = r.stdout.splitlines()
+        assert lines[0] == "seq,time,actor,action,camera,area,from,to,detail"
+        assert len(lines) == self.audit_count() + 1
+        # Copies of the database, each tampered differently.
+        for name, statement, bad in [
+            ("change", "UPDATE audit SET actor = 'mallory' WHERE id = 3", 3),
+            ("delete", "DELETE FROM audit WHERE id = 4", 5),
+            ("reorder", "UPDATE audit SET id = -1 WHERE id = 6; UPDATE audit SET id = 6 WHERE id = 7; "
+                        "UPDATE audit SET id = 7 WHERE id = -1", 6),
+            ("insert", "INSERT INTO audit (id, time_90k, actor, action, detail, prev_hash, hash) "
+                       "SELECT max(id) + 1, 1, 'mallory', 'login', '{}', zeroblob(32), zeroblob(32) FROM audit",
+             "last"),
+            ("cut-tail", "DELETE FROM audit WHERE id = (SELECT max(id) FROM audit)", None),
+        ]:
+            folder = os.path.join(self.dir, f"tamper-{name}")
+            os.makedirs(folder, exist_ok=True)
+            db = os.path.join(folder, "uitkijk.db")
+            subprocess.run(["sqlite3", self.db, f".backup {db}"], check=True)
+            shutil.copy(self.db + ".audit-head", db + ".audit-head")
+            conf = os.path.join(folder, "t.conf")
+            with open(conf, "w") as f:
+                f.write(f"[storage]\npath = {folder}\n")
+            r = u.cli("audit", "verify", "-c", conf)
+            assert r.returncode == 0, (name, r.stdout)
+            subprocess.run(["sqlite3", db, statement], check=True)
+            r = u.cli("audit", "verify", "-c", conf, check=False)
+            assert r.returncode == 1, (name, r.stdout)
+            if bad == "last":
+                last = subprocess.run(["sqlite3", db, "SELECT max(id) FROM audit"], capture_output=True,
+                                      text=True).stdout.strip()
+                assert f"audit row {last}:" in r.stdout, (name, r.stdout)
+            elif bad:
+                assert f"audit row {bad}:" in r.stdout, (name, r.stdout)
+            else:
+                assert "deleted" in r.stdout, (name, r.stdout)
+            u.log(f"tamper {name}: {r.stdout.strip()}")
+
+
+if __name__ == "__main__":
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    ConsoleTests().run()

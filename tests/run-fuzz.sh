@@ -1,0 +1,22 @@
+#!/bin/sh
+# Builds the libFuzzer target for the console protocol (clang, ASan+UBSan)
+# in its own build folder and runs it for a bounded time on the sample
+# messages of tests/data/protocol.
+#   tests/run-fuzz.sh [SECONDS]     default 60; run it longer by hand, e.g. 3600
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-60}
+build=${UK_FUZZ_BUILD:-$src/build-fuzz}
+cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER=clang -DUK_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" --target fuzz-protocol -j"$(nproc)" >/dev/null
+corpus=$build/fuzz-corpus
+mkdir -p "$corpus"
+# Seeds: every sample request, as an operator (first byte 1) and as privacy (2).
+for f in "$src"/tests/data/protocol/*.json; do
+  name=$(basename "$f" .json)
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.stdout.write(sys.argv[2] + json.dumps(s["request"]))' "$f" "\001" > "$corpus/$name-op"
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.stdout.write(sys.argv[2] + json.dumps(s["request"]))' "$f" "\002" > "$corpus/$name-priv"
+done
+cd "$build"
+exec ./tests/fuzz-protocol -max_total_time="$seconds" -max_len=70000 -timeout=20 -rss_limit_mb=4096 \
+  -print_final_stats=1 "$corpus"
