@@ -121,9 +121,9 @@ demo_users(const UkConfig *config, GError **error)
     UkRole role;
     gboolean areas;
   } people[] = {
-    { "operator", UK_ROLE_OPERATOR, TRUE },     { "supervisor", UK_ROLE_SUPERVISOR, TRUE },
-    { "politie", UK_ROLE_POLICE, TRUE },        { "handhaving", UK_ROLE_HANDHAVING, TRUE },
-    { "privacy", UK_ROLE_PRIVACY, FALSE },      { "beheer", UK_ROLE_ADMIN, FALSE },
+    { "operator", UK_ROLE_OPERATOR, TRUE }, { "supervisor", UK_ROLE_SUPERVISOR, TRUE },
+    { "politie", UK_ROLE_POLICE, TRUE },    { "handhaving", UK_ROLE_HANDHAVING, TRUE },
+    { "privacy", UK_ROLE_PRIVACY, FALSE },  { "beheer", UK_ROLE_ADMIN, FALSE },
   };
   g_autoptr(UkStore) store = uk_cli_open_store(config);
   if (!store) {

@@ -334,7 +334,8 @@ on_health_tick(gpointer data)
     s->frames_recorded = h.frames_recorded;
     uk_camera_health_clear(&h);
     if (changed) {
-      g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"camera.state\",\"camera\":");
+      g_autoptr(GString) ev
+          = g_string_new("{\"type\":\"event\",\"event\":\"camera.state\",\"camera\":");
       uk_json_append_string(ev, s->id);
       g_string_append(ev, ",\"area\":");
       uk_json_append_string(ev, s->area);

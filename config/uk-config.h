@@ -43,12 +43,12 @@ typedef struct {
   gchar *path; /* the file it was read from, absolute; NULL when from data */
 
   /* [server] */
-  gchar *listen_host;  /* default 127.0.0.1; an IPv6 address is stored without brackets */
-  guint16 listen_port; /* default 8080 */
-  gchar *tls_cert;     /* absolute, or NULL: plain HTTP */
-  gchar *tls_key;      /* absolute, or NULL */
-  gchar *origins;      /* extra allowed Origin values, space-separated, or NULL */
-  gchar *www_path;     /* console files; NULL: the installed ones */
+  gchar *listen_host;     /* default 127.0.0.1; an IPv6 address is stored without brackets */
+  guint16 listen_port;    /* default 8080 */
+  gchar *tls_cert;        /* absolute, or NULL: plain HTTP */
+  gchar *tls_key;         /* absolute, or NULL */
+  gchar *origins;         /* extra allowed Origin values, space-separated, or NULL */
+  gchar *www_path;        /* console files; NULL: the installed ones */
   guint session_minutes;  /* 5..1440, default 720 */
   guint lockout_failures; /* 1..100, default 5 */
   guint lockout_minutes;  /* 1..1440, default 15 */

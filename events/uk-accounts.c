@@ -59,8 +59,8 @@ uk_user_may_area(const UkUser *user, const char *area, gint64 now_90k)
     return FALSE;
   for (guint i = 0; i < user->areas->len; i++) {
     const UkAuthorisation *a = user->areas->pdata[i];
-    if (g_strcmp0(a->area, area) == 0 && a->valid_from_90k <= now_90k &&
-        (a->valid_until_90k == 0 || now_90k < a->valid_until_90k))
+    if (g_strcmp0(a->area, area) == 0 && a->valid_from_90k <= now_90k
+        && (a->valid_until_90k == 0 || now_90k < a->valid_until_90k))
       return TRUE;
   }
   return FALSE;
@@ -75,7 +75,8 @@ uk_password_hash(const char *password, GError **error)
   }
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE)
+      != 0) {
     g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_SQLITE,
                 "cannot hash the password (out of memory)");
     return NULL;
@@ -125,7 +126,7 @@ uk_store_user_add(UkStore *s, const char *name, UkRole role, const char *passwor
 }
 
 #define USER_COLUMNS                                                                               \
-  "id, name, role, password_hash, disabled, coalesce(valid_until_90k, 0), failed_logins, "       \
+  "id, name, role, password_hash, disabled, coalesce(valid_until_90k, 0), failed_logins, "         \
   "locked_until_90k"
 
 static gboolean
@@ -184,8 +185,7 @@ user_get(UkStore *s, const char *sql, const char *name, gint64 id, GError **erro
     if (name)
       g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no user '%s'", name);
     else
-      g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no user %" G_GINT64_FORMAT,
-                  id);
+      g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no user %" G_GINT64_FORMAT, id);
     return NULL;
   }
   if (!load_areas(s, u, error))
@@ -222,11 +222,11 @@ uk_store_users(UkStore *s, GError **error)
 }
 
 gboolean
-uk_store_user_set_password(UkStore *s, const char *name, const char *password_hash,
-                           GError **error)
+uk_store_user_set_password(UkStore *s, const char *name, const char *password_hash, GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(
-      s, "UPDATE user SET password_hash = ?1, failed_logins = 0, locked_until_90k = 0 WHERE name = ?2",
+      s,
+      "UPDATE user SET password_hash = ?1, failed_logins = 0, locked_until_90k = 0 WHERE name = ?2",
       error);
   if (!st)
     return FALSE;
@@ -275,8 +275,7 @@ uk_store_user_login_failed(UkStore *s, gint64 user_id, gint max_failures, gint64
   if (!uk_store_step_done(s, st, error))
     return FALSE;
   /* A lock starts a fresh count for after it ends. */
-  st = uk_store_stmt(s,
-                     "UPDATE user SET failed_logins = 0 WHERE id = ?1 AND failed_logins >= ?2",
+  st = uk_store_stmt(s, "UPDATE user SET failed_logins = 0 WHERE id = ?1 AND failed_logins >= ?2",
                      error);
   if (!st)
     return FALSE;

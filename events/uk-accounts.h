@@ -20,8 +20,8 @@ typedef enum {
   UK_ROLE_COUNT,
 } UkRole;
 
-const char *uk_role_name (UkRole role);
-gboolean uk_role_from_name (const char *name, UkRole *out);
+const char *uk_role_name(UkRole role);
+gboolean uk_role_from_name(const char *name, UkRole *out);
 
 typedef struct {
   gchar *area;
@@ -41,51 +41,51 @@ typedef struct {
   GPtrArray *areas; /* (element-type UkAuthorisation) authorisations not revoked */
 } UkUser;
 
-void uk_user_free (UkUser *user);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkUser, uk_user_free)
+void uk_user_free(UkUser *user);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkUser, uk_user_free)
 
 /* TRUE when @user may act on @area at @now_90k (enabled, not expired, and a
  * valid authorisation). */
-gboolean uk_user_may_area (const UkUser *user, const char *area, gint64 now_90k);
+gboolean uk_user_may_area(const UkUser *user, const char *area, gint64 now_90k);
 /* TRUE when the account itself is usable at @now_90k. */
-gboolean uk_user_is_active (const UkUser *user, gint64 now_90k);
+gboolean uk_user_is_active(const UkUser *user, gint64 now_90k);
 
 /* Passwords: argon2id. Hashing takes ~0.1 s and 64 MiB: call it off the
  * control thread. (transfer full) */
-gchar *uk_password_hash (const char *password, GError **error);
-gboolean uk_password_verify (const char *hash, const char *password);
+gchar *uk_password_hash(const char *password, GError **error);
+gboolean uk_password_verify(const char *hash, const char *password);
 
 /* Users. */
-gint64 uk_store_user_add (UkStore *store, const char *name, UkRole role, const char *password_hash,
-                          gint64 valid_until_90k, GError **error);
-UkUser *uk_store_user_get (UkStore *store, const char *name, GError **error);
-UkUser *uk_store_user_get_by_id (UkStore *store, gint64 id, GError **error);
-GPtrArray *uk_store_users (UkStore *store, GError **error); /* (element-type UkUser) */
-gboolean uk_store_user_set_password (UkStore *store, const char *name, const char *password_hash,
-                                     GError **error);
-gboolean uk_store_user_set_disabled (UkStore *store, const char *name, gboolean disabled,
-                                     GError **error);
+gint64 uk_store_user_add(UkStore *store, const char *name, UkRole role, const char *password_hash,
+                         gint64 valid_until_90k, GError **error);
+UkUser *uk_store_user_get(UkStore *store, const char *name, GError **error);
+UkUser *uk_store_user_get_by_id(UkStore *store, gint64 id, GError **error);
+GPtrArray *uk_store_users(UkStore *store, GError **error); /* (element-type UkUser) */
+gboolean uk_store_user_set_password(UkStore *store, const char *name, const char *password_hash,
+                                    GError **error);
+gboolean uk_store_user_set_disabled(UkStore *store, const char *name, gboolean disabled,
+                                    GError **error);
 /* Counts a failed login; locks the account for @lock_90k after @max_failures. */
-gboolean uk_store_user_login_failed (UkStore *store, gint64 user_id, gint max_failures,
-                                     gint64 lock_90k, GError **error);
-gboolean uk_store_user_login_ok (UkStore *store, gint64 user_id, GError **error);
+gboolean uk_store_user_login_failed(UkStore *store, gint64 user_id, gint max_failures,
+                                    gint64 lock_90k, GError **error);
+gboolean uk_store_user_login_ok(UkStore *store, gint64 user_id, GError **error);
 
 /* The authorisation register. */
-gboolean uk_store_authorise (UkStore *store, gint64 user_id, const char *area,
-                             gint64 valid_until_90k, const char *granted_by, GError **error);
+gboolean uk_store_authorise(UkStore *store, gint64 user_id, const char *area,
+                            gint64 valid_until_90k, const char *granted_by, GError **error);
 
 /* A new random session token (43 characters, base64url) and its hash.
  * (transfer full) */
-gchar *uk_session_token_new (guint8 hash_out[32]);
+gchar *uk_session_token_new(guint8 hash_out[32]);
 /* The hash under which @token is stored; FALSE when it is not a token. */
-gboolean uk_session_token_hash (const char *token, guint8 hash_out[32]);
+gboolean uk_session_token_hash(const char *token, guint8 hash_out[32]);
 
 /* Sessions: @token_hash is the SHA-256 of the token (32 bytes). */
-gboolean uk_store_session_create (UkStore *store, const guint8 *token_hash, gint64 user_id,
-                                  gint64 expires_90k, GError **error);
+gboolean uk_store_session_create(UkStore *store, const guint8 *token_hash, gint64 user_id,
+                                 gint64 expires_90k, GError **error);
 /* The user id of a live session, or 0. */
-gint64 uk_store_session_user (UkStore *store, const guint8 *token_hash, gint64 now_90k,
-                              GError **error);
-gboolean uk_store_session_end (UkStore *store, const guint8 *token_hash, GError **error);
+gint64 uk_store_session_user(UkStore *store, const guint8 *token_hash, gint64 now_90k,
+                             GError **error);
+gboolean uk_store_session_end(UkStore *store, const guint8 *token_hash, GError **error);
 
 G_END_DECLS

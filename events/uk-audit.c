@@ -4,7 +4,6 @@
 #include "uk-store-private.h"
 #include "uk-time.h"
 
-
 #define HASH_LEN 32
 
 /* Adds one length-prefixed field to the content hash (NULL differs from ""). */
@@ -174,7 +173,8 @@ uk_store_audit_verify(UkStore *s, const char *head_path, gint64 *rows, gint64 *b
   if (sqlite3_prepare_v2(s->db,
                          "SELECT id, time_90k, actor, action, camera, area, from_90k, to_90k, "
                          "detail, prev_hash, hash FROM audit ORDER BY id",
-                         -1, &st, NULL) != SQLITE_OK)
+                         -1, &st, NULL)
+      != SQLITE_OK)
     return uk_store_sql_error(s, error, "read audit");
   guint8 expect_prev[HASH_LEN] = { 0 }, hash[HASH_LEN];
   gint64 n = 0;
@@ -187,16 +187,15 @@ uk_store_audit_verify(UkStore *s, const char *head_path, gint64 *rows, gint64 *b
                    id > n ? "rows before it were deleted" : "row numbering is broken");
       break;
     }
-    if (sqlite3_column_bytes(st, 9) != HASH_LEN || sqlite3_column_bytes(st, 10) != HASH_LEN ||
-        memcmp(sqlite3_column_blob(st, 9), expect_prev, HASH_LEN) != 0) {
+    if (sqlite3_column_bytes(st, 9) != HASH_LEN || sqlite3_column_bytes(st, 10) != HASH_LEN
+        || memcmp(sqlite3_column_blob(st, 9), expect_prev, HASH_LEN) != 0) {
       ok = bad_row(error, bad_id, id, "does not follow the previous row (prev_hash differs)");
       break;
     }
-    row_hash(expect_prev, id, sqlite3_column_int64(st, 1),
-             (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
-             (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
-             sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7),
-             (const char *)sqlite3_column_text(st, 8), hash);
+    row_hash(expect_prev, id, sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+             (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4),
+             (const char *)sqlite3_column_text(st, 5), sqlite3_column_int64(st, 6),
+             sqlite3_column_int64(st, 7), (const char *)sqlite3_column_text(st, 8), hash);
     if (memcmp(hash, sqlite3_column_blob(st, 10), HASH_LEN) != 0) {
       ok = bad_row(error, bad_id, id, "its content was changed (hash differs)");
       break;

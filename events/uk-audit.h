@@ -14,27 +14,27 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  gint64 id;        /* set by append */
-  gint64 time_90k;  /* set by append when 0 */
+  gint64 id;         /* set by append */
+  gint64 time_90k;   /* set by append when 0 */
   const char *actor; /* user name or "system" */
   const char *action;
-  const char *camera; /* or NULL */
-  const char *area;   /* or NULL */
+  const char *camera;      /* or NULL */
+  const char *area;        /* or NULL */
   gint64 from_90k, to_90k; /* 0 when not a range */
-  const char *detail; /* JSON object text; NULL means "{}" */
+  const char *detail;      /* JSON object text; NULL means "{}" */
 } UkAuditEntry;
 
 /* Appends @entry (inside the caller's transaction if any). */
-gboolean uk_store_audit_append (UkStore *store, UkAuditEntry *entry, GError **error);
+gboolean uk_store_audit_append(UkStore *store, UkAuditEntry *entry, GError **error);
 
 /* Where the head file lives (NULL: none, e.g. read-only use). */
-void uk_store_audit_set_head_path (UkStore *store, const char *path);
+void uk_store_audit_set_head_path(UkStore *store, const char *path);
 
 /* Verifies the whole chain. Returns TRUE with the row count when intact;
  * FALSE with @bad_id (the first bad row; 0 when the tail was cut) and a message
  * in @error otherwise. */
-gboolean uk_store_audit_verify (UkStore *store, const char *head_path, gint64 *rows,
-                                gint64 *bad_id, GError **error);
+gboolean uk_store_audit_verify(UkStore *store, const char *head_path, gint64 *rows, gint64 *bad_id,
+                               GError **error);
 
 typedef struct {
   gint64 id;
@@ -43,12 +43,12 @@ typedef struct {
   gint64 from_90k, to_90k;
 } UkAuditRow;
 
-void uk_audit_row_free (UkAuditRow *row);
+void uk_audit_row_free(UkAuditRow *row);
 
 /* Rows matching the filters (NULL / 0 = any), oldest first, at most @limit,
  * after @after_id. (element-type UkAuditRow) (transfer full) */
-GPtrArray *uk_store_audit_query (UkStore *store, gint64 from_90k, gint64 to_90k,
-                                 const char *actor, const char *action, const char *camera,
-                                 gint64 after_id, guint limit, GError **error);
+GPtrArray *uk_store_audit_query(UkStore *store, gint64 from_90k, gint64 to_90k, const char *actor,
+                                const char *action, const char *camera, gint64 after_id,
+                                guint limit, GError **error);
 
 G_END_DECLS

@@ -15,11 +15,11 @@ struct _UkStore {
 
 /* A reset statement for @sql (a string constant), prepared once per store.
  * (transfer none) */
-sqlite3_stmt *uk_store_stmt (UkStore *s, const char *sql, GError **error);
+sqlite3_stmt *uk_store_stmt(UkStore *s, const char *sql, GError **error);
 /* Steps a statement that returns no row, then resets it. */
-gboolean uk_store_step_done (UkStore *s, sqlite3_stmt *st, GError **error);
+gboolean uk_store_step_done(UkStore *s, sqlite3_stmt *st, GError **error);
 /* Sets @error from sqlite's last message; returns FALSE. */
-gboolean uk_store_sql_error (UkStore *s, GError **error, const char *what);
+gboolean uk_store_sql_error(UkStore *s, GError **error, const char *what);
 
 /* Writes the audit head file (uk-audit.c); called after a commit. */
-void uk_store_audit_write_head (UkStore *s);
+void uk_store_audit_write_head(UkStore *s);

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <sqlite3.h>
 
-
 GQuark
 uk_store_error_quark(void)
 {
@@ -280,9 +279,9 @@ gint64
 uk_store_run_at(UkStore *s, const char *camera, gint64 t_90k, GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(s,
-                          "SELECT id FROM run WHERE camera = ? AND start_90k <= ? "
-                          "ORDER BY start_90k DESC LIMIT 1",
-                          error);
+                                   "SELECT id FROM run WHERE camera = ? AND start_90k <= ? "
+                                   "ORDER BY start_90k DESC LIMIT 1",
+                                   error);
   if (!st)
     return 0;
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
@@ -297,11 +296,12 @@ uk_store_run_at(UkStore *s, const char *camera, gint64 t_90k, GError **error)
 gboolean
 uk_store_runs_close_open(UkStore *s, const char *reason, GError **error)
 {
-  sqlite3_stmt *st = uk_store_stmt(s,
-                          "UPDATE run SET end_reason = ?, end_90k = max(start_90k, coalesce("
-                          "(SELECT max(end_90k) FROM recording r WHERE r.run_id = run.id), "
-                          "start_90k)) WHERE end_90k IS NULL",
-                          error);
+  sqlite3_stmt *st
+      = uk_store_stmt(s,
+                      "UPDATE run SET end_reason = ?, end_90k = max(start_90k, coalesce("
+                      "(SELECT max(end_90k) FROM recording r WHERE r.run_id = run.id), "
+                      "start_90k)) WHERE end_90k IS NULL",
+                      error);
   if (!st)
     return FALSE;
   sqlite3_bind_text(st, 1, reason, -1, SQLITE_TRANSIENT);
@@ -315,10 +315,10 @@ uk_store_gap_open(UkStore *s, const char *camera, gint64 start_90k, const char *
                   GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(s,
-                          "INSERT INTO gap (camera, start_90k, reason) SELECT ?1, ?2, ?3 "
-                          "WHERE NOT EXISTS (SELECT 1 FROM gap WHERE camera = ?1 "
-                          "AND end_90k IS NULL)",
-                          error);
+                                   "INSERT INTO gap (camera, start_90k, reason) SELECT ?1, ?2, ?3 "
+                                   "WHERE NOT EXISTS (SELECT 1 FROM gap WHERE camera = ?1 "
+                                   "AND end_90k IS NULL)",
+                                   error);
   if (!st)
     return FALSE;
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
@@ -331,9 +331,9 @@ gboolean
 uk_store_gap_close(UkStore *s, const char *camera, gint64 end_90k, GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(s,
-                          "UPDATE gap SET end_90k = max(?2, start_90k) "
-                          "WHERE camera = ?1 AND end_90k IS NULL",
-                          error);
+                                   "UPDATE gap SET end_90k = max(?2, start_90k) "
+                                   "WHERE camera = ?1 AND end_90k IS NULL",
+                                   error);
   if (!st)
     return FALSE;
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
@@ -345,9 +345,9 @@ gint64
 uk_store_camera_last_end(UkStore *s, const char *camera, GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(s,
-                          "SELECT max(coalesce(end_90k, start_90k)) FROM recording "
-                          "WHERE camera = ?",
-                          error);
+                                   "SELECT max(coalesce(end_90k, start_90k)) FROM recording "
+                                   "WHERE camera = ?",
+                                   error);
   if (!st)
     return 0;
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
@@ -386,9 +386,9 @@ gint64
 uk_store_recording_insert(UkStore *s, const UkRecordingRow *row, GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(s,
-                          "INSERT INTO recording (camera, run_id, path, state, start_90k, "
-                          "codec, width, height) VALUES (?, ?, ?, 'writing', ?, ?, ?, ?)",
-                          error);
+                                   "INSERT INTO recording (camera, run_id, path, state, start_90k, "
+                                   "codec, width, height) VALUES (?, ?, ?, 'writing', ?, ?, ?, ?)",
+                                   error);
   if (!st)
     return 0;
   sqlite3_bind_text(st, 1, row->camera, -1, SQLITE_TRANSIENT);
@@ -406,11 +406,12 @@ uk_store_recording_insert(UkStore *s, const UkRecordingRow *row, GError **error)
 gboolean
 uk_store_recording_complete(UkStore *s, const UkRecordingRow *row, GError **error)
 {
-  sqlite3_stmt *st = uk_store_stmt(s,
-                          "UPDATE recording SET state = 'complete', start_90k = ?, end_90k = ?, "
-                          "media_duration_90k = ?, frames = ?, bytes = ?, video_index = ? "
-                          "WHERE path = ?",
-                          error);
+  sqlite3_stmt *st
+      = uk_store_stmt(s,
+                      "UPDATE recording SET state = 'complete', start_90k = ?, end_90k = ?, "
+                      "media_duration_90k = ?, frames = ?, bytes = ?, video_index = ? "
+                      "WHERE path = ?",
+                      error);
   if (!st)
     return FALSE;
   gsize n = 0;
@@ -498,11 +499,12 @@ collect_recordings(UkStore *s, sqlite3_stmt *st, GError **error)
 GPtrArray *
 uk_store_recordings(UkStore *s, const char *camera, gint64 from_90k, gint64 to_90k, GError **error)
 {
-  sqlite3_stmt *st = uk_store_stmt(s,
-                          "SELECT " RECORDING_COLUMNS " FROM recording WHERE camera = ?1 "
-                          "AND (?3 = 0 OR start_90k < ?3) "
-                          "AND (?2 = 0 OR end_90k IS NULL OR end_90k > ?2) ORDER BY start_90k",
-                          error);
+  sqlite3_stmt *st
+      = uk_store_stmt(s,
+                      "SELECT " RECORDING_COLUMNS " FROM recording WHERE camera = ?1 "
+                      "AND (?3 = 0 OR start_90k < ?3) "
+                      "AND (?2 = 0 OR end_90k IS NULL OR end_90k > ?2) ORDER BY start_90k",
+                      error);
   if (!st)
     return NULL;
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
@@ -524,11 +526,12 @@ uk_store_recordings_writing(UkStore *s, GError **error)
 GPtrArray *
 uk_store_gaps(UkStore *s, const char *camera, gint64 from_90k, gint64 to_90k, GError **error)
 {
-  sqlite3_stmt *st = uk_store_stmt(s,
-                          "SELECT id, camera, start_90k, end_90k, reason FROM gap "
-                          "WHERE camera = ?1 AND (?3 = 0 OR start_90k < ?3) "
-                          "AND (?2 = 0 OR end_90k IS NULL OR end_90k > ?2) ORDER BY start_90k",
-                          error);
+  sqlite3_stmt *st
+      = uk_store_stmt(s,
+                      "SELECT id, camera, start_90k, end_90k, reason FROM gap "
+                      "WHERE camera = ?1 AND (?3 = 0 OR start_90k < ?3) "
+                      "AND (?2 = 0 OR end_90k IS NULL OR end_90k > ?2) ORDER BY start_90k",
+                      error);
   if (!st)
     return NULL;
   sqlite3_bind_text(st, 1, camera, -1, SQLITE_TRANSIENT);
@@ -559,9 +562,9 @@ gboolean
 uk_store_garbage_add(UkStore *s, const char *path, const char *reason, GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(s,
-                          "INSERT OR IGNORE INTO garbage (path, reason, added_90k) "
-                          "VALUES (?, ?, ?)",
-                          error);
+                                   "INSERT OR IGNORE INTO garbage (path, reason, added_90k) "
+                                   "VALUES (?, ?, ?)",
+                                   error);
   if (!st)
     return FALSE;
   sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);

@@ -3,7 +3,7 @@
  * uk_testcam_new() encodes the clip synchronously (videotestsrc with a burnt-in
  * timecode, x264enc or x265enc, 2 s GOP of IDR frames, no B-frames) and keeps
  * every access unit in memory. Each camera is a shared gst-rtsp-server factory
- * whose media pipeline is "appsrc ! h26xparse ! rtph26xpay". A single pusher
+ * whose media pipeline is "appsrc ! rtph26xpay". A single pusher
  * thread feeds all the appsrcs: frame k of a media goes out when that media's
  * pipeline clock reaches base_time + k * 40 ms, with PTS = DTS = k * 40 ms, so
  * the RTP timestamps advance exactly 3600 per frame. Every media pipeline uses
@@ -22,7 +22,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <string.h>
 
 #include <gst/app/gstappsrc.h>
 #include <gst/app/gstappsink.h>
@@ -37,12 +36,16 @@
 #define BITRATE_KBPS 3000
 /* A camera whose pusher is this far behind skips frames instead of bursting. */
 #define MAX_LATENESS (250 * GST_MSECOND)
+/* How often the pusher looks at a media that a client has paused. */
+#define PAUSED_POLL_INTERVAL (50 * GST_MSECOND)
 /* Bound on what an appsrc may queue (only reached while its pipeline is not
  * consuming, e.g. paused); the oldest frames are dropped. */
 #define APPSRC_MAX_BUFFERS 25
 /* The clip encode must not hang forever on a broken plugin. */
 #define ENCODE_TIMEOUT_US (300 * G_USEC_PER_SEC)
 #define MAX_ABS_DRIFT_PPM 100000.0
+/* How long uk_testcam_free() waits for the server threads to let go. */
+#define FREE_WAIT_US (2 * G_USEC_PER_SEC)
 
 /* One access unit of the clip, in byte-stream format. Immutable once encoded. */
 typedef struct {
@@ -60,7 +63,7 @@ typedef struct {
   /* The fields below are protected by UkTestcam.lock. */
   gpointer media;     /* (unowned) identity of the current media, for compares only */
   GstElement *appsrc; /* (owned) the current media's appsrc, or NULL */
-  gboolean running;   /* the appsrc asked for data and was not seen paused since */
+  gboolean running;   /* the appsrc has asked for data: its pipeline plays */
   gboolean started;   /* frame numbering of the current media has begun */
   guint64 next_frame; /* frame number k of the next push */
 } UkCamera;
@@ -364,20 +367,14 @@ build_frame(UkTestcam *testcam, guint cam, guint64 frame)
   const guint8 *sei_data = g_bytes_get_data(sei, &sei_size);
   const guint8 *au = g_bytes_get_data(clip->data, &au_size);
 
-  /* One allocation and copy: downstream parsers and payloaders map the buffer
-   * anyway, which would merge a multi-memory buffer into a copy. */
+  /* One allocation and copy: the payloader maps the buffer anyway, which
+   * would merge a buffer of several memories into a copy. */
   GstBuffer *buffer = gst_buffer_new_allocate(NULL, au_size + sizeof(start_code) + sei_size, NULL);
-  GstMapInfo map;
-  gst_buffer_map(buffer, &map, GST_MAP_WRITE);
-  guint8 *p = map.data;
-  memcpy(p, au, clip->vcl_offset);
-  p += clip->vcl_offset;
-  memcpy(p, start_code, sizeof(start_code));
-  p += sizeof(start_code);
-  memcpy(p, sei_data, sei_size);
-  p += sei_size;
-  memcpy(p, au + clip->vcl_offset, au_size - clip->vcl_offset);
-  gst_buffer_unmap(buffer, &map);
+  gsize offset = 0;
+  offset += gst_buffer_fill(buffer, offset, au, clip->vcl_offset);
+  offset += gst_buffer_fill(buffer, offset, start_code, sizeof(start_code));
+  offset += gst_buffer_fill(buffer, offset, sei_data, sei_size);
+  gst_buffer_fill(buffer, offset, au + clip->vcl_offset, au_size - clip->vcl_offset);
 
   GST_BUFFER_PTS(buffer) = GST_BUFFER_DTS(buffer) = frame * FRAME_DURATION;
   GST_BUFFER_DURATION(buffer) = FRAME_DURATION;
@@ -417,10 +414,9 @@ plan_locked(UkTestcam *testcam, GstClockTime now, GstClockTime *wakeup)
     if (cam->appsrc == NULL || !cam->running)
       continue;
     if (!element_playing(cam->appsrc, &base_time)) {
-      /* Paused or shutting down. need-data brings it back once it plays
-       * again; a paused live pipeline keeps its running time, so the frame
-       * numbering just goes on. */
-      cam->running = FALSE;
+      /* Paused (or shutting down): look again now and then. A paused live
+       * pipeline keeps its running time, so the frame numbering goes on. */
+      next = MIN(next, now + PAUSED_POLL_INTERVAL);
       continue;
     }
     if (!cam->started) {
@@ -431,7 +427,8 @@ plan_locked(UkTestcam *testcam, GstClockTime now, GstClockTime *wakeup)
 
     GstClockTime due = base_time + cam->next_frame * FRAME_DURATION;
     if (now >= due + MAX_LATENESS) {
-      /* Starved of CPU: skip what is missed instead of sending a burst. */
+      /* Starved of CPU: skip what is missed instead of sending a burst, as a
+       * camera under load does; decoders recover at the next IDR frame. */
       guint64 current = (now - base_time) / FRAME_DURATION;
       g_debug("cam%u: late, skipping frames %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT, cam->index,
               cam->next_frame, current - 1);
@@ -501,8 +498,8 @@ pusher_thread(gpointer data)
 
 /* ---- RTSP server -------------------------------------------------------- */
 
-/* The streaming thread of a live appsrc asks for data once it is playing
- * (and then after every frame): the moment to start, or resume, pushing. */
+/* The streaming thread of a live appsrc first asks for data (and then after
+ * every frame) once its pipeline plays: the moment to start pushing. */
 static void
 on_need_data(GstAppSrc *appsrc, guint length, gpointer user_data)
 {
@@ -533,8 +530,8 @@ on_media_unprepared(GstRTSPMedia *media, UkCamera *cam)
   if (cam->media == media) {
     cam->media = NULL;
     appsrc = g_steal_pointer(&cam->appsrc);
+    cam->running = FALSE;
     cam->started = FALSE;
-    wake_pusher_locked(testcam);
   }
   g_mutex_unlock(&testcam->lock);
 }
@@ -554,6 +551,10 @@ on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media, UkCamera *
   gst_app_src_set_max_buffers(GST_APP_SRC(appsrc), APPSRC_MAX_BUFFERS);
   gst_app_src_set_leaky_type(GST_APP_SRC(appsrc), GST_APP_LEAKY_TYPE_DOWNSTREAM);
 
+  GstAppSrcCallbacks callbacks = { .need_data = on_need_data };
+  gst_app_src_set_callbacks(GST_APP_SRC(appsrc), &callbacks, cam, testcam_unref_for_camera);
+  testcam_ref(testcam); /* for the callbacks just set */
+
   g_signal_connect_data(media, "unprepared", G_CALLBACK(on_media_unprepared), cam,
                         testcam_closure_notify, 0);
   testcam_ref(testcam); /* for the handler just connected */
@@ -564,8 +565,8 @@ on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media, UkCamera *
     cam->media = media;
     old_appsrc = g_steal_pointer(&cam->appsrc);
     cam->appsrc = g_steal_pointer(&appsrc);
+    cam->running = FALSE;
     cam->started = FALSE;
-    wake_pusher_locked(testcam);
   }
   g_mutex_unlock(&testcam->lock);
 }
@@ -832,5 +833,12 @@ uk_testcam_free(UkTestcam *testcam)
   }
   g_mutex_unlock(&testcam->lock);
 
+  /* gst-rtsp-server tears the medias of the closed clients down in its own
+   * threads, and their handlers hold references. Wait a little for them, so
+   * that everything is gone when this returns; should one hang, the last of
+   * them frees the struct instead. */
+  gint64 deadline = g_get_monotonic_time() + FREE_WAIT_US;
+  while (!g_atomic_ref_count_compare(&testcam->ref_count, 1) && g_get_monotonic_time() < deadline)
+    g_usleep(5 * 1000);
   testcam_unref(testcam);
 }

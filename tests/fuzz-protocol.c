@@ -24,61 +24,61 @@ typedef struct {
 } Fixture;
 
 static void
-discard (gpointer sink, const char *text, gsize len)
+discard(gpointer sink, const char *text, gsize len)
 {
   Fixture *f = sink;
   f->sent += len;
 }
 
 static gchar *
-session_for (Fixture *f, const char *name, UkRole role, const char *area)
+session_for(Fixture *f, const char *name, UkRole role, const char *area)
 {
-  g_autofree gchar *hash = uk_password_hash ("fuzz-password", NULL);
-  gint64 id = uk_store_user_add (f->store, name, role, hash, 0, NULL);
+  g_autofree gchar *hash = uk_password_hash("fuzz-password", NULL);
+  gint64 id = uk_store_user_add(f->store, name, role, hash, 0, NULL);
   if (area)
-    uk_store_authorise (f->store, id, area, 0, "fuzz", NULL);
+    uk_store_authorise(f->store, id, area, 0, "fuzz", NULL);
   guint8 token_hash[32];
-  gchar *token = uk_session_token_new (token_hash);
-  uk_store_session_create (f->store, token_hash, id, G_MAXINT64 / 2, NULL);
+  gchar *token = uk_session_token_new(token_hash);
+  uk_store_session_create(f->store, token_hash, id, G_MAXINT64 / 2, NULL);
   return token;
 }
 
 static Fixture *
-fixture (void)
+fixture(void)
 {
   static const char conf[] = "[storage]\npath = data\n"
                              "[area:station]\nname = Station\n[area:centrum]\nname = Centrum\n"
                              "[camera:station-1]\narea = station\nurl = rtsp://127.0.0.1:1/a\n"
                              "[camera:centrum-1]\narea = centrum\nurl = rtsp://127.0.0.1:1/b\n";
-  Fixture *f = g_new0 (Fixture, 1);
-  g_autofree gchar *dir = g_dir_make_tmp ("uk-fuzz-XXXXXX", NULL);
-  f->config = uk_config_load_from_data (conf, sizeof conf - 1, dir, NULL);
-  g_assert (f->config);
-  f->store = uk_store_open (f->config->database_path, NULL);
-  g_assert (f->store);
-  f->board = uk_camera_board_new ();
-  uk_camera_board_add (f->board, "station-1", "station", NULL, "Stationsplein");
-  uk_camera_board_add (f->board, "centrum-1", "centrum", NULL, NULL);
-  f->console = uk_console_new (f->store, f->config, f->board);
-  f->tokens[1] = session_for (f, "operator", UK_ROLE_OPERATOR, "station");
-  f->tokens[2] = session_for (f, "privacy", UK_ROLE_PRIVACY, NULL);
+  Fixture *f = g_new0(Fixture, 1);
+  g_autofree gchar *dir = g_dir_make_tmp("uk-fuzz-XXXXXX", NULL);
+  f->config = uk_config_load_from_data(conf, sizeof conf - 1, dir, NULL);
+  g_assert(f->config);
+  f->store = uk_store_open(f->config->database_path, NULL);
+  g_assert(f->store);
+  f->board = uk_camera_board_new();
+  uk_camera_board_add(f->board, "station-1", "station", NULL, "Stationsplein");
+  uk_camera_board_add(f->board, "centrum-1", "centrum", NULL, NULL);
+  f->console = uk_console_new(f->store, f->config, f->board);
+  f->tokens[1] = session_for(f, "operator", UK_ROLE_OPERATOR, "station");
+  f->tokens[2] = session_for(f, "privacy", UK_ROLE_PRIVACY, NULL);
   return f;
 }
 
 int
-LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static Fixture *f; /* libFuzzer calls this function again and again: one fixture */
   if (!f)
-    f = fixture ();
+    f = fixture();
   if (size == 0 || size > 70000)
     return 0;
-  UkConsoleConn *conn = uk_console_conn_new (f->console, discard, f, "fuzz", f->tokens[data[0] % 3]);
-  g_autofree gchar *text = g_strndup ((const char *) data + 1, size - 1);
-  uk_console_conn_message (conn, text, size - 1);
+  UkConsoleConn *conn = uk_console_conn_new(f->console, discard, f, "fuzz", f->tokens[data[0] % 3]);
+  g_autofree gchar *text = g_strndup((const char *)data + 1, size - 1);
+  uk_console_conn_message(conn, text, size - 1);
   /* Let a login's password check finish before the next input. */
-  for (int i = 0; i < 1000 && g_main_context_iteration (NULL, FALSE); i++)
+  for (int i = 0; i < 1000 && g_main_context_iteration(NULL, FALSE); i++)
     ;
-  uk_console_conn_closed (conn);
+  uk_console_conn_closed(conn);
   return 0;
 }

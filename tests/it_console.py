@@ -135,9 +135,9 @@ class ConsoleTests(u.Tests):
                                      headers=headers or {}, method="POST" if body else "GET")
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
-                return r.status, dict(r.headers), r.read().decode()
+                return r.status, r.headers, r.read().decode()
         except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read().decode()
+            return e.code, e.headers, e.read().decode()
 
     def http_login(self, user, pw):
         return self.http("/login", json.dumps({"user": user, "password": pw}).encode(),

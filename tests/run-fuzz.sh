@@ -12,11 +12,15 @@ cmake --build "$build" --target fuzz-protocol -j"$(nproc)" >/dev/null
 corpus=$build/fuzz-corpus
 mkdir -p "$corpus"
 # Seeds: every sample request, as an operator (first byte 1) and as privacy (2).
-for f in "$src"/tests/data/protocol/*.json; do
-  name=$(basename "$f" .json)
-  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.stdout.write(sys.argv[2] + json.dumps(s["request"]))' "$f" "\001" > "$corpus/$name-op"
-  python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.stdout.write(sys.argv[2] + json.dumps(s["request"]))' "$f" "\002" > "$corpus/$name-priv"
-done
+python3 - "$src/tests/data/protocol" "$corpus" <<'PY'
+import json, os, sys
+src, out = sys.argv[1], sys.argv[2]
+for name in os.listdir(src):
+    request = json.dumps(json.load(open(os.path.join(src, name)))["request"]).encode()
+    for who in (0, 1, 2):  # not logged in, operator, privacy
+        with open(os.path.join(out, f"{name}-{who}"), "wb") as f:
+            f.write(bytes([who]) + request)
+PY
 cd "$build"
 exec ./tests/fuzz-protocol -max_total_time="$seconds" -max_len=70000 -timeout=20 -rss_limit_mb=4096 \
   -print_final_stats=1 "$corpus"

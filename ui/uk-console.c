@@ -56,14 +56,14 @@ typedef struct {
   const UkCameraStatus *camera; /* SCOPE_CAMERA */
 } Request;
 
-typedef void (*Handler) (Request *req);
+typedef void (*Handler)(Request *req);
 
 #define ROLE(r) (1u << (r))
 #define ALL_ROLES ((1u << UK_ROLE_COUNT) - 1)
-#define VIDEO_ROLES (ROLE (UK_ROLE_OPERATOR) | ROLE (UK_ROLE_SUPERVISOR))
+#define VIDEO_ROLES (ROLE(UK_ROLE_OPERATOR) | ROLE(UK_ROLE_SUPERVISOR))
 #define AREA_ROLES                                                                                 \
-  (ROLE (UK_ROLE_OPERATOR) | ROLE (UK_ROLE_SUPERVISOR) | ROLE (UK_ROLE_POLICE) |                  \
-   ROLE (UK_ROLE_HANDHAVING))
+  (ROLE(UK_ROLE_OPERATOR) | ROLE(UK_ROLE_SUPERVISOR) | ROLE(UK_ROLE_POLICE)                        \
+   | ROLE(UK_ROLE_HANDHAVING))
 
 typedef struct {
   const char *type;
@@ -72,15 +72,15 @@ typedef struct {
   Handler handler;
 } MessageSpec;
 
-static void handle_login (Request *req);
-static void handle_logout (Request *req);
-static void handle_session (Request *req);
-static void handle_cameras_list (Request *req);
-static void handle_camera_status (Request *req);
-static void handle_audit_query (Request *req);
-static void handle_audit_verify (Request *req);
-static void handle_users_list (Request *req);
-static void handle_user_authorise (Request *req);
+static void handle_login(Request *req);
+static void handle_logout(Request *req);
+static void handle_session(Request *req);
+static void handle_cameras_list(Request *req);
+static void handle_camera_status(Request *req);
+static void handle_audit_query(Request *req);
+static void handle_audit_verify(Request *req);
+static void handle_users_list(Request *req);
+static void handle_user_authorise(Request *req);
 
 /* The authorisation matrix. */
 static const MessageSpec messages[] = {
@@ -89,153 +89,151 @@ static const MessageSpec messages[] = {
   { "session", ALL_ROLES, SCOPE_NONE, handle_session },
   { "cameras.list", ALL_ROLES, SCOPE_NONE, handle_cameras_list },
   { "camera.status", AREA_ROLES, SCOPE_CAMERA, handle_camera_status },
-  { "audit.query", ROLE (UK_ROLE_PRIVACY), SCOPE_NONE, handle_audit_query },
-  { "audit.verify", ROLE (UK_ROLE_PRIVACY), SCOPE_NONE, handle_audit_verify },
-  { "users.list", ROLE (UK_ROLE_ADMIN) | ROLE (UK_ROLE_PRIVACY), SCOPE_NONE, handle_users_list },
-  { "user.authorise", ROLE (UK_ROLE_PRIVACY), SCOPE_NONE, handle_user_authorise },
+  { "audit.query", ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_audit_query },
+  { "audit.verify", ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_audit_verify },
+  { "users.list", ROLE(UK_ROLE_ADMIN) | ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_users_list },
+  { "user.authorise", ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_user_authorise },
 };
 
 /* ---- connections ---- */
 
 static UkConsoleConn *
-conn_ref (UkConsoleConn *c)
+conn_ref(UkConsoleConn *c)
 {
   c->ref_count++;
   return c;
 }
 
 static void
-conn_unref (UkConsoleConn *c)
+conn_unref(UkConsoleConn *c)
 {
   if (--c->ref_count > 0)
     return;
-  g_free (c->peer);
-  g_free (c);
+  g_free(c->peer);
+  g_free(c);
 }
 
 static void
-conn_send (UkConsoleConn *c, JsonBuilder *b)
+conn_send(UkConsoleConn *c, JsonBuilder *b)
 {
   if (c->closed)
     return;
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_root (gen, root);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, root);
   gsize len;
-  g_autofree gchar *text = json_generator_to_data (gen, &len);
-  c->send (c->sink, text, len);
+  g_autofree gchar *text = json_generator_to_data(gen, &len);
+  c->send(c->sink, text, len);
 }
 
 static JsonBuilder *
-reply_begin (const char *kind, JsonNode *id, const char *request)
+reply_begin(const char *kind, JsonNode *id, const char *request)
 {
-  JsonBuilder *b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "type");
-  json_builder_add_string_value (b, kind);
-  json_builder_set_member_name (b, "id");
+  JsonBuilder *b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "type");
+  json_builder_add_string_value(b, kind);
+  json_builder_set_member_name(b, "id");
   if (id)
-    json_builder_add_value (b, json_node_copy (id));
+    json_builder_add_value(b, json_node_copy(id));
   else
-    json_builder_add_null_value (b);
-  json_builder_set_member_name (b, "request");
+    json_builder_add_null_value(b);
+  json_builder_set_member_name(b, "request");
   if (request)
-    json_builder_add_string_value (b, request);
+    json_builder_add_string_value(b, request);
   else
-    json_builder_add_null_value (b);
+    json_builder_add_null_value(b);
   return b;
 }
 
-static void
-send_error (UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
-            const char *format, ...) G_GNUC_PRINTF (5, 6);
+static void send_error(UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
+                       const char *format, ...) G_GNUC_PRINTF(5, 6);
 
 static void
-send_error (UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
-            const char *format, ...)
+send_error(UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
+           const char *format, ...)
 {
   va_list args;
-  va_start (args, format);
-  g_autofree gchar *message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_autoptr (JsonBuilder) b = reply_begin ("error", id, request);
-  json_builder_set_member_name (b, "code");
-  json_builder_add_string_value (b, code);
-  json_builder_set_member_name (b, "message");
-  json_builder_add_string_value (b, message);
-  json_builder_end_object (b);
-  conn_send (c, b);
+  va_start(args, format);
+  g_autofree gchar *message = g_strdup_vprintf(format, args);
+  va_end(args);
+  g_autoptr(JsonBuilder) b = reply_begin("error", id, request);
+  json_builder_set_member_name(b, "code");
+  json_builder_add_string_value(b, code);
+  json_builder_set_member_name(b, "message");
+  json_builder_add_string_value(b, message);
+  json_builder_end_object(b);
+  conn_send(c, b);
 }
 
-#define req_error(req, code, ...) send_error ((req)->conn, (req)->id, (req)->type, code, __VA_ARGS__)
+#define req_error(req, code, ...) send_error((req)->conn, (req)->id, (req)->type, code, __VA_ARGS__)
 
 /* Starts a result reply; the handler adds members and calls req_finish. */
 static JsonBuilder *
-req_result (Request *req)
+req_result(Request *req)
 {
-  return reply_begin ("result", req->id, req->type);
+  return reply_begin("result", req->id, req->type);
 }
 
 static void
-req_finish (Request *req, JsonBuilder *b)
+req_finish(Request *req, JsonBuilder *b)
 {
-  json_builder_end_object (b);
-  conn_send (req->conn, b);
+  json_builder_end_object(b);
+  conn_send(req->conn, b);
 }
 
 static void
-add_time (JsonBuilder *b, const char *name, gint64 t_90k)
+add_time(JsonBuilder *b, const char *name, gint64 t_90k)
 {
-  json_builder_set_member_name (b, name);
+  json_builder_set_member_name(b, name);
   if (t_90k) {
-    g_autofree gchar *s = uk_time_format_rfc3339 (t_90k);
-    json_builder_add_string_value (b, s);
+    g_autofree gchar *s = uk_time_format_rfc3339(t_90k);
+    json_builder_add_string_value(b, s);
   } else {
-    json_builder_add_null_value (b);
+    json_builder_add_null_value(b);
   }
 }
 
 static void
-add_string (JsonBuilder *b, const char *name, const char *value)
+add_string(JsonBuilder *b, const char *name, const char *value)
 {
-  json_builder_set_member_name (b, name);
+  json_builder_set_member_name(b, name);
   if (value)
-    json_builder_add_string_value (b, value);
+    json_builder_add_string_value(b, value);
   else
-    json_builder_add_null_value (b);
+    json_builder_add_null_value(b);
 }
 
 static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
+add_int(JsonBuilder *b, const char *name, gint64 value)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
+  json_builder_set_member_name(b, name);
+  json_builder_add_int_value(b, value);
 }
 
 static void
-audit (UkConsole *console, const char *actor, const char *action, const char *camera,
-       const char *area, const char *detail)
+audit(UkConsole *console, const char *actor, const char *action, const char *camera,
+      const char *area, const char *detail)
 {
-  UkAuditEntry e = {
-    .actor = actor, .action = action, .camera = camera, .area = area, .detail = detail
-  };
-  g_autoptr (GError) error = NULL;
-  if (!uk_store_audit_append (console->store, &e, &error))
-    g_warning ("audit: %s", error->message);
+  UkAuditEntry e
+      = { .actor = actor, .action = action, .camera = camera, .area = area, .detail = detail };
+  g_autoptr(GError) error = NULL;
+  if (!uk_store_audit_append(console->store, &e, &error))
+    g_warning("audit: %s", error->message);
 }
 
 /* A JSON object text {"peer": ..., more...} for audit details. */
 static gchar *
-detail_json (const char *peer, const char *key, const char *value)
+detail_json(const char *peer, const char *key, const char *value)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  add_string (b, "peer", peer);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  add_string(b, "peer", peer);
   if (key)
-    add_string (b, key, value);
-  json_builder_end_object (b);
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  return json_to_string (root, FALSE);
+    add_string(b, key, value);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  return json_to_string(root, FALSE);
 }
 
 /* ---- field access with clear errors ---- */
@@ -243,23 +241,23 @@ detail_json (const char *peer, const char *key, const char *value)
 /* Reads an optional (or @required) string member of at most @max bytes.
  * Sends the error and returns FALSE when it is wrong. */
 static gboolean
-get_string (Request *req, const char *name, gboolean required, gsize max, const char **out)
+get_string(Request *req, const char *name, gboolean required, gsize max, const char **out)
 {
   *out = NULL;
-  JsonNode *node = json_object_get_member (req->msg, name);
-  if (!node || JSON_NODE_HOLDS_NULL (node)) {
+  JsonNode *node = json_object_get_member(req->msg, name);
+  if (!node || JSON_NODE_HOLDS_NULL(node)) {
     if (!required)
       return TRUE;
-    req_error (req, "bad_message", "'%s' is required", name);
+    req_error(req, "bad_message", "'%s' is required", name);
     return FALSE;
   }
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING) {
-    req_error (req, "bad_message", "'%s' must be a string", name);
+  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+    req_error(req, "bad_message", "'%s' must be a string", name);
     return FALSE;
   }
-  const char *s = json_node_get_string (node);
-  if (strlen (s) > max || (required && !*s)) {
-    req_error (req, "bad_message", "'%s' must be 1 to %" G_GSIZE_FORMAT " bytes", name, max);
+  const char *s = json_node_get_string(node);
+  if (strlen(s) > max || (required && !*s)) {
+    req_error(req, "bad_message", "'%s' must be 1 to %" G_GSIZE_FORMAT " bytes", name, max);
     return FALSE;
   }
   *out = s;
@@ -267,36 +265,37 @@ get_string (Request *req, const char *name, gboolean required, gsize max, const 
 }
 
 static gboolean
-get_time (Request *req, const char *name, gint64 *out)
+get_time(Request *req, const char *name, gint64 *out)
 {
   const char *text;
   *out = 0;
-  if (!get_string (req, name, FALSE, 64, &text))
+  if (!get_string(req, name, FALSE, 64, &text))
     return FALSE;
   if (!text)
     return TRUE;
-  g_autoptr (GError) error = NULL;
-  if (!uk_time_parse_rfc3339 (text, out, &error)) {
-    req_error (req, "bad_message", "'%s': %s", name, error->message);
+  g_autoptr(GError) error = NULL;
+  if (!uk_time_parse_rfc3339(text, out, &error)) {
+    req_error(req, "bad_message", "'%s': %s", name, error->message);
     return FALSE;
   }
   return TRUE;
 }
 
 static gboolean
-get_uint (Request *req, const char *name, gint64 min, gint64 max, gint64 def, gint64 *out)
+get_uint(Request *req, const char *name, gint64 min, gint64 max, gint64 def, gint64 *out)
 {
   *out = def;
-  JsonNode *node = json_object_get_member (req->msg, name);
-  if (!node || JSON_NODE_HOLDS_NULL (node))
+  JsonNode *node = json_object_get_member(req->msg, name);
+  if (!node || JSON_NODE_HOLDS_NULL(node))
     return TRUE;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 ||
-      json_node_get_int (node) < min || json_node_get_int (node) > max) {
-    req_error (req, "bad_message", "'%s' must be a whole number from %" G_GINT64_FORMAT
-               " to %" G_GINT64_FORMAT, name, min, max);
+  if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_INT64
+      || json_node_get_int(node) < min || json_node_get_int(node) > max) {
+    req_error(req, "bad_message",
+              "'%s' must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT, name,
+              min, max);
     return FALSE;
   }
-  *out = json_node_get_int (node);
+  *out = json_node_get_int(node);
   return TRUE;
 }
 
@@ -312,42 +311,42 @@ typedef struct {
 } LoginJob;
 
 static void
-login_job_free (LoginJob *job)
+login_job_free(LoginJob *job)
 {
-  conn_unref (job->conn);
+  conn_unref(job->conn);
   if (job->id)
-    json_node_unref (job->id);
-  g_free (job->name);
+    json_node_unref(job->id);
+  g_free(job->name);
   if (job->password) {
-    memset (job->password, 0, strlen (job->password));
-    g_free (job->password);
+    memset(job->password, 0, strlen(job->password));
+    g_free(job->password);
   }
-  g_free (job->hash);
-  g_free (job);
+  g_free(job->hash);
+  g_free(job);
 }
 
 static void
-login_verify_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+login_verify_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
   LoginJob *job = data;
-  job->ok = job->hash && uk_password_verify (job->hash, job->password);
+  job->ok = job->hash && uk_password_verify(job->hash, job->password);
   if (!job->hash) {
     /* Same work for an unknown name as for a wrong password. */
-    g_autofree gchar *dummy = uk_password_hash ("uitkijk-timing", NULL);
-    uk_password_verify (dummy, job->password);
+    g_autofree gchar *dummy = uk_password_hash("uitkijk-timing", NULL);
+    uk_password_verify(dummy, job->password);
   }
-  g_task_return_boolean (task, TRUE);
+  g_task_return_boolean(task, TRUE);
 }
 
 /* Outcome of a login, shared by the websocket and POST /login. Returns the
  * new token (transfer full) or NULL with @code and @message set. */
 static gchar *
-login_finish (UkConsole *console, const char *name, gboolean password_ok, const char *peer,
-              gint64 *user_id, const char **code, gchar **message)
+login_finish(UkConsole *console, const char *name, gboolean password_ok, const char *peer,
+             gint64 *user_id, const char **code, gchar **message)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UkUser) user = uk_store_user_get (console->store, name, NULL);
-  gint64 now = uk_time_now_90k ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkUser) user = uk_store_user_get(console->store, name, NULL);
+  gint64 now = uk_time_now_90k();
   const char *why = NULL;
   if (!user)
     why = "unknown_user";
@@ -357,51 +356,50 @@ login_finish (UkConsole *console, const char *name, gboolean password_ok, const 
     why = "bad_password";
   else if (user->disabled)
     why = "disabled";
-  else if (!uk_user_is_active (user, now))
+  else if (!uk_user_is_active(user, now))
     why = "expired";
   if (why) {
     console->logins_failed++;
-    g_autofree gchar *detail = detail_json (peer, "reason", why);
-    audit (console, name, "login_failed", NULL, NULL, detail);
-    if (user && g_str_equal (why, "bad_password"))
-      uk_store_user_login_failed (console->store, user->id, console->config->lockout_failures,
-                                  (gint64) console->config->lockout_minutes * 60 * UK_TIME_HZ,
-                                  NULL);
-    if (g_str_equal (why, "locked")) {
+    g_autofree gchar *detail = detail_json(peer, "reason", why);
+    audit(console, name, "login_failed", NULL, NULL, detail);
+    if (user && g_str_equal(why, "bad_password"))
+      uk_store_user_login_failed(console->store, user->id, console->config->lockout_failures,
+                                 (gint64)console->config->lockout_minutes * 60 * UK_TIME_HZ, NULL);
+    if (g_str_equal(why, "locked")) {
       *code = "locked";
-      *message = g_strdup_printf ("account locked after %u failed logins; try again later",
-                                  console->config->lockout_failures);
-    } else if (g_str_equal (why, "disabled") || g_str_equal (why, "expired")) {
+      *message = g_strdup_printf("account locked after %u failed logins; try again later",
+                                 console->config->lockout_failures);
+    } else if (g_str_equal(why, "disabled") || g_str_equal(why, "expired")) {
       *code = "account_inactive";
-      *message = g_strdup ("this account is disabled or has expired");
+      *message = g_strdup("this account is disabled or has expired");
     } else {
       *code = "login_failed";
-      *message = g_strdup ("wrong user name or password");
+      *message = g_strdup("wrong user name or password");
     }
     return NULL;
   }
   guint8 hash[32];
-  gchar *token = uk_session_token_new (hash);
-  gint64 expires = now + (gint64) console->config->session_minutes * 60 * UK_TIME_HZ;
-  if (!uk_store_session_create (console->store, hash, user->id, expires, &error) ||
-      !uk_store_user_login_ok (console->store, user->id, &error)) {
-    g_free (token);
+  gchar *token = uk_session_token_new(hash);
+  gint64 expires = now + (gint64)console->config->session_minutes * 60 * UK_TIME_HZ;
+  if (!uk_store_session_create(console->store, hash, user->id, expires, &error)
+      || !uk_store_user_login_ok(console->store, user->id, &error)) {
+    g_free(token);
     *code = "internal";
-    *message = g_strdup_printf ("cannot start a session: %s", error->message);
+    *message = g_strdup_printf("cannot start a session: %s", error->message);
     return NULL;
   }
-  g_autofree gchar *detail = detail_json (peer, NULL, NULL);
-  audit (console, user->name, "login", NULL, NULL, detail);
+  g_autofree gchar *detail = detail_json(peer, NULL, NULL);
+  audit(console, user->name, "login", NULL, NULL, detail);
   *user_id = user->id;
   return token;
 }
 
-static void send_session (UkConsoleConn *c, JsonNode *id, const char *request);
+static void send_session(UkConsoleConn *c, JsonNode *id, const char *request);
 
 static void
-login_done (GObject *source, GAsyncResult *result, gpointer data)
+login_done(GObject *source, GAsyncResult *result, gpointer data)
 {
-  LoginJob *job = g_task_get_task_data (G_TASK (result));
+  LoginJob *job = g_task_get_task_data(G_TASK(result));
   UkConsoleConn *c = job->conn;
   c->login_pending = FALSE;
   if (c->closed)
@@ -409,304 +407,305 @@ login_done (GObject *source, GAsyncResult *result, gpointer data)
   const char *code = NULL;
   g_autofree gchar *message = NULL;
   gint64 user_id = 0;
-  g_autofree gchar *token =
-      login_finish (c->console, job->name, job->ok, c->peer, &user_id, &code, &message);
+  g_autofree gchar *token
+      = login_finish(c->console, job->name, job->ok, c->peer, &user_id, &code, &message);
   if (!token) {
-    send_error (c, job->id, "login", code, "%s", message);
+    send_error(c, job->id, "login", code, "%s", message);
     return;
   }
-  uk_session_token_hash (token, c->session_hash);
+  uk_session_token_hash(token, c->session_hash);
   c->user_id = user_id;
-  send_session (c, job->id, "login");
+  send_session(c, job->id, "login");
 }
 
 static void
-handle_login (Request *req)
+handle_login(Request *req)
 {
   const char *name, *password;
-  if (!get_string (req, "user", TRUE, MAX_NAME_LENGTH, &name) ||
-      !get_string (req, "password", TRUE, MAX_PASSWORD_LENGTH, &password))
+  if (!get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name)
+      || !get_string(req, "password", TRUE, MAX_PASSWORD_LENGTH, &password))
     return;
   if (req->conn->login_pending) {
-    req_error (req, "busy", "a login is already being checked on this connection");
+    req_error(req, "busy", "a login is already being checked on this connection");
     return;
   }
-  g_autoptr (UkUser) user = uk_store_user_get (req->conn->console->store, name, NULL);
-  LoginJob *job = g_new0 (LoginJob, 1);
-  job->conn = conn_ref (req->conn);
-  job->id = json_node_copy (req->id);
-  job->name = g_strdup (name);
-  job->password = g_strdup (password);
-  job->hash = user ? g_strdup (user->password_hash) : NULL;
+  g_autoptr(UkUser) user = uk_store_user_get(req->conn->console->store, name, NULL);
+  LoginJob *job = g_new0(LoginJob, 1);
+  job->conn = conn_ref(req->conn);
+  job->id = json_node_copy(req->id);
+  job->name = g_strdup(name);
+  job->password = g_strdup(password);
+  job->hash = user ? g_strdup(user->password_hash) : NULL;
   req->conn->login_pending = TRUE;
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, login_done, NULL);
-  g_task_set_task_data (task, job, (GDestroyNotify) login_job_free);
-  g_task_run_in_thread (task, login_verify_thread);
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, login_done, NULL);
+  g_task_set_task_data(task, job, (GDestroyNotify)login_job_free);
+  g_task_run_in_thread(task, login_verify_thread);
 }
 
 /* ---- session ---- */
 
 static void
-add_user_areas (UkConsole *console, JsonBuilder *b, const UkUser *user)
+add_user_areas(UkConsole *console, JsonBuilder *b, const UkUser *user)
 {
-  json_builder_set_member_name (b, "areas");
-  json_builder_begin_array (b);
+  json_builder_set_member_name(b, "areas");
+  json_builder_begin_array(b);
   for (guint i = 0; i < user->areas->len; i++) {
     const UkAuthorisation *a = user->areas->pdata[i];
-    const UkAreaConfig *area = uk_config_find_area (console->config, a->area);
-    json_builder_begin_object (b);
-    add_string (b, "area", a->area);
-    add_string (b, "name", area ? area->name : NULL);
-    add_time (b, "valid_until", a->valid_until_90k);
-    json_builder_end_object (b);
+    const UkAreaConfig *area = uk_config_find_area(console->config, a->area);
+    json_builder_begin_object(b);
+    add_string(b, "area", a->area);
+    add_string(b, "name", area ? area->name : NULL);
+    add_time(b, "valid_until", a->valid_until_90k);
+    json_builder_end_object(b);
   }
-  json_builder_end_array (b);
+  json_builder_end_array(b);
 }
 
 static void
-send_session (UkConsoleConn *c, JsonNode *id, const char *request)
+send_session(UkConsoleConn *c, JsonNode *id, const char *request)
 {
-  g_autoptr (UkUser) user = uk_store_user_get_by_id (c->console->store, c->user_id, NULL);
+  g_autoptr(UkUser) user = uk_store_user_get_by_id(c->console->store, c->user_id, NULL);
   if (!user) {
-    send_error (c, id, request, "internal", "the account disappeared");
+    send_error(c, id, request, "internal", "the account disappeared");
     return;
   }
-  g_autoptr (JsonBuilder) b = reply_begin ("result", id, request);
-  add_string (b, "user", user->name);
-  add_string (b, "role", uk_role_name (user->role));
-  add_time (b, "valid_until", user->valid_until_90k);
-  add_user_areas (c->console, b, user);
-  json_builder_end_object (b);
-  conn_send (c, b);
+  g_autoptr(JsonBuilder) b = reply_begin("result", id, request);
+  add_string(b, "user", user->name);
+  add_string(b, "role", uk_role_name(user->role));
+  add_time(b, "valid_until", user->valid_until_90k);
+  add_user_areas(c->console, b, user);
+  json_builder_end_object(b);
+  conn_send(c, b);
 }
 
 static void
-handle_session (Request *req)
+handle_session(Request *req)
 {
-  send_session (req->conn, req->id, req->type);
+  send_session(req->conn, req->id, req->type);
 }
 
 static void
-handle_logout (Request *req)
+handle_logout(Request *req)
 {
   UkConsoleConn *c = req->conn;
-  uk_store_session_end (c->console->store, c->session_hash, NULL);
-  g_autofree gchar *detail = detail_json (c->peer, NULL, NULL);
-  audit (c->console, req->user->name, "logout", NULL, NULL, detail);
+  uk_store_session_end(c->console->store, c->session_hash, NULL);
+  g_autofree gchar *detail = detail_json(c->peer, NULL, NULL);
+  audit(c->console, req->user->name, "logout", NULL, NULL, detail);
   c->user_id = 0;
-  g_autoptr (JsonBuilder) b = req_result (req);
-  req_finish (req, b);
+  g_autoptr(JsonBuilder) b = req_result(req);
+  req_finish(req, b);
 }
 
 /* ---- cameras ---- */
 
 static gboolean
-may_see_camera (UkConsole *console, const UkUser *user, const UkCameraStatus *cam, gint64 now)
+may_see_camera(UkConsole *console, const UkUser *user, const UkCameraStatus *cam, gint64 now)
 {
-  if (!(ROLE (user->role) & AREA_ROLES))
+  if (!(ROLE(user->role) & AREA_ROLES))
     return TRUE; /* privacy and admin see the camera list, not video */
-  return uk_user_may_area (user, cam->area, now);
+  return uk_user_may_area(user, cam->area, now);
 }
 
 static void
-add_camera (UkConsole *console, JsonBuilder *b, const UkCameraStatus *cam)
+add_camera(UkConsole *console, JsonBuilder *b, const UkCameraStatus *cam)
 {
-  const UkAreaConfig *area = uk_config_find_area (console->config, cam->area);
-  json_builder_begin_object (b);
-  add_string (b, "camera", cam->id);
-  add_string (b, "name", cam->name);
-  add_string (b, "area", cam->area);
-  add_string (b, "area_name", area ? area->name : NULL);
-  add_string (b, "location", cam->location);
-  add_string (b, "state", cam->state);
-  add_string (b, "codec", cam->codec);
-  json_builder_set_member_name (b, "fps");
-  json_builder_add_double_value (b, (double) (gint64) (cam->fps * 10 + 0.5) / 10);
-  add_int (b, "bitrate_bps", (gint64) cam->bitrate_bps);
-  add_time (b, "last_frame", cam->last_frame_90k);
-  add_int (b, "reconnects", cam->reconnects);
-  add_string (b, "last_error", cam->last_error);
-  json_builder_end_object (b);
+  const UkAreaConfig *area = uk_config_find_area(console->config, cam->area);
+  json_builder_begin_object(b);
+  add_string(b, "camera", cam->id);
+  add_string(b, "name", cam->name);
+  add_string(b, "area", cam->area);
+  add_string(b, "area_name", area ? area->name : NULL);
+  add_string(b, "location", cam->location);
+  add_string(b, "state", cam->state);
+  add_string(b, "codec", cam->codec);
+  json_builder_set_member_name(b, "fps");
+  json_builder_add_double_value(b, (double)(gint64)(cam->fps * 10 + 0.5) / 10);
+  add_int(b, "bitrate_bps", (gint64)cam->bitrate_bps);
+  add_time(b, "last_frame", cam->last_frame_90k);
+  add_int(b, "reconnects", cam->reconnects);
+  add_string(b, "last_error", cam->last_error);
+  json_builder_end_object(b);
 }
 
 static void
-handle_cameras_list (Request *req)
+handle_cameras_list(Request *req)
 {
   UkConsole *console = req->conn->console;
-  gint64 now = uk_time_now_90k ();
-  g_autoptr (JsonBuilder) b = req_result (req);
-  json_builder_set_member_name (b, "cameras");
-  json_builder_begin_array (b);
-  const GPtrArray *cams = uk_camera_board_list (console->cameras);
+  gint64 now = uk_time_now_90k();
+  g_autoptr(JsonBuilder) b = req_result(req);
+  json_builder_set_member_name(b, "cameras");
+  json_builder_begin_array(b);
+  const GPtrArray *cams = uk_camera_board_list(console->cameras);
   for (guint i = 0; i < cams->len; i++)
-    if (may_see_camera (console, req->user, cams->pdata[i], now))
-      add_camera (console, b, cams->pdata[i]);
-  json_builder_end_array (b);
-  req_finish (req, b);
+    if (may_see_camera(console, req->user, cams->pdata[i], now))
+      add_camera(console, b, cams->pdata[i]);
+  json_builder_end_array(b);
+  req_finish(req, b);
 }
 
 static void
-handle_camera_status (Request *req)
+handle_camera_status(Request *req)
 {
-  g_autoptr (JsonBuilder) b = req_result (req);
-  json_builder_set_member_name (b, "camera");
-  add_camera (req->conn->console, b, req->camera);
-  req_finish (req, b);
+  g_autoptr(JsonBuilder) b = req_result(req);
+  json_builder_set_member_name(b, "camera");
+  add_camera(req->conn->console, b, req->camera);
+  req_finish(req, b);
 }
 
 /* ---- audit ---- */
 
 static void
-handle_audit_query (Request *req)
+handle_audit_query(Request *req)
 {
   UkConsole *console = req->conn->console;
   gint64 from, to, after, limit;
   const char *actor, *action, *camera;
-  if (!get_time (req, "from", &from) || !get_time (req, "to", &to) ||
-      !get_string (req, "actor", FALSE, MAX_NAME_LENGTH, &actor) ||
-      !get_string (req, "action", FALSE, MAX_NAME_LENGTH, &action) ||
-      !get_string (req, "camera", FALSE, MAX_NAME_LENGTH, &camera) ||
-      !get_uint (req, "after", 0, G_MAXINT64, 0, &after) ||
-      !get_uint (req, "limit", 1, AUDIT_PAGE_MAX, AUDIT_PAGE_DEFAULT, &limit))
+  if (!get_time(req, "from", &from) || !get_time(req, "to", &to)
+      || !get_string(req, "actor", FALSE, MAX_NAME_LENGTH, &actor)
+      || !get_string(req, "action", FALSE, MAX_NAME_LENGTH, &action)
+      || !get_string(req, "camera", FALSE, MAX_NAME_LENGTH, &camera)
+      || !get_uint(req, "after", 0, G_MAXINT64, 0, &after)
+      || !get_uint(req, "limit", 1, AUDIT_PAGE_MAX, AUDIT_PAGE_DEFAULT, &limit))
     return;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) rows = uk_store_audit_query (console->store, from, to, actor, action,
-                                                     camera, after, limit, &error);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows
+      = uk_store_audit_query(console->store, from, to, actor, action, camera, after, limit, &error);
   if (!rows) {
-    req_error (req, "internal", "%s", error->message);
+    req_error(req, "internal", "%s", error->message);
     return;
   }
-  g_autoptr (JsonBuilder) b = req_result (req);
-  json_builder_set_member_name (b, "rows");
-  json_builder_begin_array (b);
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonBuilder) b = req_result(req);
+  json_builder_set_member_name(b, "rows");
+  json_builder_begin_array(b);
+  g_autoptr(JsonParser) parser = json_parser_new();
   for (guint i = 0; i < rows->len; i++) {
     UkAuditRow *r = rows->pdata[i];
-    json_builder_begin_object (b);
-    add_int (b, "seq", r->id);
-    add_time (b, "time", r->time_90k);
-    add_string (b, "actor", r->actor);
-    add_string (b, "action", r->action);
-    add_string (b, "camera", r->camera);
-    add_string (b, "area", r->area);
-    add_time (b, "from", r->from_90k);
-    add_time (b, "to", r->to_90k);
-    json_builder_set_member_name (b, "detail");
-    if (json_parser_load_from_data (parser, r->detail, -1, NULL))
-      json_builder_add_value (b, json_node_copy (json_parser_get_root (parser)));
+    json_builder_begin_object(b);
+    add_int(b, "seq", r->id);
+    add_time(b, "time", r->time_90k);
+    add_string(b, "actor", r->actor);
+    add_string(b, "action", r->action);
+    add_string(b, "camera", r->camera);
+    add_string(b, "area", r->area);
+    add_time(b, "from", r->from_90k);
+    add_time(b, "to", r->to_90k);
+    json_builder_set_member_name(b, "detail");
+    if (json_parser_load_from_data(parser, r->detail, -1, NULL))
+      json_builder_add_value(b, json_node_copy(json_parser_get_root(parser)));
     else
-      json_builder_add_string_value (b, r->detail);
-    json_builder_end_object (b);
+      json_builder_add_string_value(b, r->detail);
+    json_builder_end_object(b);
   }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "more");
-  json_builder_add_boolean_value (b, rows->len == (guint) limit);
-  req_finish (req, b);
-  g_autofree gchar *detail = detail_json (req->conn->peer, "filter", actor ? actor : "");
-  audit (console, req->user->name, "audit_read", camera, NULL, detail);
+  json_builder_end_array(b);
+  json_builder_set_member_name(b, "more");
+  json_builder_add_boolean_value(b, rows->len == (guint)limit);
+  req_finish(req, b);
+  g_autofree gchar *detail = detail_json(req->conn->peer, "filter", actor ? actor : "");
+  audit(console, req->user->name, "audit_read", camera, NULL, detail);
 }
 
 static void
-handle_audit_verify (Request *req)
+handle_audit_verify(Request *req)
 {
   UkConsole *console = req->conn->console;
   gint64 rows = 0, bad = 0;
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *head = g_strconcat (console->config->database_path, ".audit-head", NULL);
-  gboolean ok = uk_store_audit_verify (console->store, head, &rows, &bad, &error);
-  g_autoptr (JsonBuilder) b = req_result (req);
-  json_builder_set_member_name (b, "intact");
-  json_builder_add_boolean_value (b, ok);
-  add_int (b, "rows", rows);
-  json_builder_set_member_name (b, "first_bad_row");
+  g_autoptr(GError) error = NULL;
+  g_autofree gchar *head = g_strconcat(console->config->database_path, ".audit-head", NULL);
+  gboolean ok = uk_store_audit_verify(console->store, head, &rows, &bad, &error);
+  g_autoptr(JsonBuilder) b = req_result(req);
+  json_builder_set_member_name(b, "intact");
+  json_builder_add_boolean_value(b, ok);
+  add_int(b, "rows", rows);
+  json_builder_set_member_name(b, "first_bad_row");
   if (ok)
-    json_builder_add_null_value (b);
+    json_builder_add_null_value(b);
   else
-    json_builder_add_int_value (b, bad);
-  add_string (b, "message", ok ? NULL : error->message);
-  req_finish (req, b);
+    json_builder_add_int_value(b, bad);
+  add_string(b, "message", ok ? NULL : error->message);
+  req_finish(req, b);
 }
 
 /* ---- users ---- */
 
 static void
-handle_users_list (Request *req)
+handle_users_list(Request *req)
 {
   UkConsole *console = req->conn->console;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) users = uk_store_users (console->store, &error);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) users = uk_store_users(console->store, &error);
   if (!users) {
-    req_error (req, "internal", "%s", error->message);
+    req_error(req, "internal", "%s", error->message);
     return;
   }
-  g_autoptr (JsonBuilder) b = req_result (req);
-  json_builder_set_member_name (b, "users");
-  json_builder_begin_array (b);
+  g_autoptr(JsonBuilder) b = req_result(req);
+  json_builder_set_member_name(b, "users");
+  json_builder_begin_array(b);
   for (guint i = 0; i < users->len; i++) {
     UkUser *u = users->pdata[i];
-    json_builder_begin_object (b);
-    add_string (b, "user", u->name);
-    add_string (b, "role", uk_role_name (u->role));
-    json_builder_set_member_name (b, "disabled");
-    json_builder_add_boolean_value (b, u->disabled);
-    add_time (b, "valid_until", u->valid_until_90k);
-    add_time (b, "locked_until", u->locked_until_90k > uk_time_now_90k () ? u->locked_until_90k : 0);
-    add_user_areas (console, b, u);
-    json_builder_end_object (b);
+    json_builder_begin_object(b);
+    add_string(b, "user", u->name);
+    add_string(b, "role", uk_role_name(u->role));
+    json_builder_set_member_name(b, "disabled");
+    json_builder_add_boolean_value(b, u->disabled);
+    add_time(b, "valid_until", u->valid_until_90k);
+    add_time(b, "locked_until", u->locked_until_90k > uk_time_now_90k() ? u->locked_until_90k : 0);
+    add_user_areas(console, b, u);
+    json_builder_end_object(b);
   }
-  json_builder_end_array (b);
-  req_finish (req, b);
+  json_builder_end_array(b);
+  req_finish(req, b);
 }
 
 static void
-handle_user_authorise (Request *req)
+handle_user_authorise(Request *req)
 {
   UkConsole *console = req->conn->console;
   const char *name, *area;
   gint64 until;
-  if (!get_string (req, "user", TRUE, MAX_NAME_LENGTH, &name) ||
-      !get_string (req, "area", TRUE, MAX_NAME_LENGTH, &area) || !get_time (req, "valid_until", &until))
+  if (!get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name)
+      || !get_string(req, "area", TRUE, MAX_NAME_LENGTH, &area)
+      || !get_time(req, "valid_until", &until))
     return;
-  if (!uk_config_find_area (console->config, area)) {
-    req_error (req, "not_found", "unknown area '%s'", area);
-    return;
-  }
-  if (until && until <= uk_time_now_90k ()) {
-    req_error (req, "bad_message", "'valid_until' must be in the future");
+  if (!uk_config_find_area(console->config, area)) {
+    req_error(req, "not_found", "unknown area '%s'", area);
     return;
   }
-  g_autoptr (GError) error = NULL;
-  g_autoptr (UkUser) user = uk_store_user_get (console->store, name, NULL);
+  if (until && until <= uk_time_now_90k()) {
+    req_error(req, "bad_message", "'valid_until' must be in the future");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkUser) user = uk_store_user_get(console->store, name, NULL);
   if (!user) {
-    req_error (req, "not_found", "unknown user '%s'", name);
+    req_error(req, "not_found", "unknown user '%s'", name);
     return;
   }
-  if (!uk_store_begin (console->store, &error) ||
-      !uk_store_authorise (console->store, user->id, area, until, req->user->name, &error)) {
-    uk_store_rollback (console->store);
-    req_error (req, "internal", "%s", error->message);
+  if (!uk_store_begin(console->store, &error)
+      || !uk_store_authorise(console->store, user->id, area, until, req->user->name, &error)) {
+    uk_store_rollback(console->store);
+    req_error(req, "internal", "%s", error->message);
     return;
   }
-  g_autofree gchar *detail = detail_json (req->conn->peer, "user", name);
-  audit (console, req->user->name, "authorisation_granted", NULL, area, detail);
-  if (!uk_store_commit (console->store, &error)) {
-    req_error (req, "internal", "%s", error->message);
+  g_autofree gchar *detail = detail_json(req->conn->peer, "user", name);
+  audit(console, req->user->name, "authorisation_granted", NULL, area, detail);
+  if (!uk_store_commit(console->store, &error)) {
+    req_error(req, "internal", "%s", error->message);
     return;
   }
-  g_autoptr (JsonBuilder) b = req_result (req);
-  add_string (b, "user", name);
-  add_string (b, "area", area);
-  add_time (b, "valid_until", until);
-  req_finish (req, b);
+  g_autoptr(JsonBuilder) b = req_result(req);
+  add_string(b, "user", name);
+  add_string(b, "area", area);
+  add_time(b, "valid_until", until);
+  req_finish(req, b);
 }
 
 /* ---- the gate ---- */
 
 static const MessageSpec *
-find_spec (const char *type)
+find_spec(const char *type)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (messages); i++)
-    if (g_str_equal (messages[i].type, type))
+  for (guint i = 0; i < G_N_ELEMENTS(messages); i++)
+    if (g_str_equal(messages[i].type, type))
       return &messages[i];
   return NULL;
 }
@@ -714,341 +713,343 @@ find_spec (const char *type)
 /* The logged-in user if the session and account are still good; otherwise
  * logs the connection out and returns NULL with @code set. (transfer full) */
 static UkUser *
-current_user (UkConsoleConn *c, const char **code)
+current_user(UkConsoleConn *c, const char **code)
 {
   *code = "not_logged_in";
   if (!c->user_id)
     return NULL;
   UkConsole *console = c->console;
-  gint64 now = uk_time_now_90k ();
-  g_autoptr (UkUser) user = NULL;
-  if (uk_store_session_user (console->store, c->session_hash, now, NULL) == c->user_id)
-    user = uk_store_user_get_by_id (console->store, c->user_id, NULL);
-  if (!user || !uk_user_is_active (user, now)) {
+  gint64 now = uk_time_now_90k();
+  g_autoptr(UkUser) user = NULL;
+  if (uk_store_session_user(console->store, c->session_hash, now, NULL) == c->user_id)
+    user = uk_store_user_get_by_id(console->store, c->user_id, NULL);
+  if (!user || !uk_user_is_active(user, now)) {
     *code = "session_expired";
     c->user_id = 0;
     return NULL;
   }
-  return g_steal_pointer (&user);
+  return g_steal_pointer(&user);
 }
 
 static void
-handle_message (UkConsoleConn *c, const char *text, gsize len)
+handle_message(UkConsoleConn *c, const char *text, gsize len)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new();
+  g_autoptr(GError) error = NULL;
   c->console->messages++;
-  if (!g_utf8_validate (text, len, NULL)) {
-    send_error (c, NULL, NULL, "bad_json", "the message is not UTF-8 text");
+  if (!g_utf8_validate(text, len, NULL)) {
+    send_error(c, NULL, NULL, "bad_json", "the message is not UTF-8 text");
     return;
   }
-  if (!json_parser_load_from_data (parser, text, len, &error)) {
-    send_error (c, NULL, NULL, "bad_json", "the message is not valid JSON: %s", error->message);
+  if (!json_parser_load_from_data(parser, text, len, &error)) {
+    send_error(c, NULL, NULL, "bad_json", "the message is not valid JSON: %s", error->message);
     return;
   }
-  JsonNode *root = json_parser_get_root (parser);
-  if (!root || !JSON_NODE_HOLDS_OBJECT (root)) {
-    send_error (c, NULL, NULL, "bad_message", "a message is a JSON object");
+  JsonNode *root = json_parser_get_root(parser);
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+    send_error(c, NULL, NULL, "bad_message", "a message is a JSON object");
     return;
   }
-  JsonObject *msg = json_node_get_object (root);
-  JsonNode *id = json_object_get_member (msg, "id");
-  if (id && !(JSON_NODE_HOLDS_VALUE (id) &&
-              ((json_node_get_value_type (id) == G_TYPE_STRING &&
-                strlen (json_node_get_string (id)) <= MAX_ID_LENGTH) ||
-               json_node_get_value_type (id) == G_TYPE_INT64)))
+  JsonObject *msg = json_node_get_object(root);
+  JsonNode *id = json_object_get_member(msg, "id");
+  if (id
+      && !(JSON_NODE_HOLDS_VALUE(id)
+           && ((json_node_get_value_type(id) == G_TYPE_STRING
+                && strlen(json_node_get_string(id)) <= MAX_ID_LENGTH)
+               || json_node_get_value_type(id) == G_TYPE_INT64)))
     id = NULL;
-  JsonNode *type_node = json_object_get_member (msg, "type");
+  JsonNode *type_node = json_object_get_member(msg, "type");
   const char *type = NULL;
-  if (type_node && JSON_NODE_HOLDS_VALUE (type_node) &&
-      json_node_get_value_type (type_node) == G_TYPE_STRING)
-    type = json_node_get_string (type_node);
+  if (type_node && JSON_NODE_HOLDS_VALUE(type_node)
+      && json_node_get_value_type(type_node) == G_TYPE_STRING)
+    type = json_node_get_string(type_node);
   if (!type) {
-    send_error (c, id, NULL, "bad_message", "'type' is required and must be a string");
+    send_error(c, id, NULL, "bad_message", "'type' is required and must be a string");
     return;
   }
-  const MessageSpec *spec = find_spec (type);
+  const MessageSpec *spec = find_spec(type);
   if (!spec) {
-    g_autofree gchar *shown = g_strndup (type, 64);
-    send_error (c, id, NULL, "unknown_type", "unknown message type '%s'", shown);
+    g_autofree gchar *shown = g_strndup(type, 64);
+    send_error(c, id, NULL, "unknown_type", "unknown message type '%s'", shown);
     return;
   }
   if (!id) {
-    send_error (c, NULL, type, "bad_message",
-                "'id' is required: a string of at most 128 bytes or a whole number");
+    send_error(c, NULL, type, "bad_message",
+               "'id' is required: a string of at most 128 bytes or a whole number");
     return;
   }
 
   Request req = { .conn = c, .msg = msg, .id = id, .type = spec->type };
-  g_autoptr (UkUser) user = NULL;
+  g_autoptr(UkUser) user = NULL;
   if (spec->roles) {
     const char *code;
-    user = current_user (c, &code);
+    user = current_user(c, &code);
     if (!user) {
-      req_error (&req, code, g_str_equal (code, "not_logged_in")
-                                 ? "log in first"
-                                 : "the session has ended or the account is no longer valid; "
-                                   "log in again");
+      req_error(&req, code,
+                g_str_equal(code, "not_logged_in")
+                    ? "log in first"
+                    : "the session has ended or the account is no longer valid; "
+                      "log in again");
       return;
     }
     req.user = user;
-    if (!(spec->roles & ROLE (user->role))) {
-      req_error (&req, "forbidden", "role '%s' may not send '%s'", uk_role_name (user->role),
-                 spec->type);
+    if (!(spec->roles & ROLE(user->role))) {
+      req_error(&req, "forbidden", "role '%s' may not send '%s'", uk_role_name(user->role),
+                spec->type);
       return;
     }
   }
   if (spec->scope == SCOPE_CAMERA) {
     const char *camera;
-    if (!get_string (&req, "camera", TRUE, MAX_NAME_LENGTH, &camera))
+    if (!get_string(&req, "camera", TRUE, MAX_NAME_LENGTH, &camera))
       return;
-    req.camera = uk_camera_board_get (c->console->cameras, camera);
+    req.camera = uk_camera_board_get(c->console->cameras, camera);
     if (!req.camera) {
-      req_error (&req, "not_found", "unknown camera '%s'", camera);
+      req_error(&req, "not_found", "unknown camera '%s'", camera);
       return;
     }
-    if (!uk_user_may_area (user, req.camera->area, uk_time_now_90k ())) {
-      req_error (&req, "forbidden", "no authorisation for area '%s'", req.camera->area);
+    if (!uk_user_may_area(user, req.camera->area, uk_time_now_90k())) {
+      req_error(&req, "forbidden", "no authorisation for area '%s'", req.camera->area);
       return;
     }
   }
-  spec->handler (&req);
+  spec->handler(&req);
 }
 
 /* ---- public ---- */
 
 UkConsole *
-uk_console_new (UkStore *store, const UkConfig *config, UkCameraBoard *cameras)
+uk_console_new(UkStore *store, const UkConfig *config, UkCameraBoard *cameras)
 {
-  UkConsole *console = g_new0 (UkConsole, 1);
+  UkConsole *console = g_new0(UkConsole, 1);
   console->store = store;
   console->config = config;
   console->cameras = cameras;
-  console->conns = g_hash_table_new (NULL, NULL);
+  console->conns = g_hash_table_new(NULL, NULL);
   return console;
 }
 
 void
-uk_console_free (UkConsole *console)
+uk_console_free(UkConsole *console)
 {
   if (!console)
     return;
-  g_clear_pointer (&console->server, uk_server_free);
+  g_clear_pointer(&console->server, uk_server_free);
   /* Connections still open belong to the server, which closed them above. */
-  g_hash_table_destroy (console->conns);
-  g_free (console);
+  g_hash_table_destroy(console->conns);
+  g_free(console);
 }
 
 UkConsoleConn *
-uk_console_conn_new (UkConsole *console, UkConsoleSendFunc send, gpointer sink, const char *peer,
-                     const char *session_cookie)
+uk_console_conn_new(UkConsole *console, UkConsoleSendFunc send, gpointer sink, const char *peer,
+                    const char *session_cookie)
 {
-  UkConsoleConn *c = g_new0 (UkConsoleConn, 1);
+  UkConsoleConn *c = g_new0(UkConsoleConn, 1);
   c->ref_count = 1;
   c->console = console;
   c->send = send;
   c->sink = sink;
-  c->peer = g_strdup (peer ? peer : "unknown");
-  g_hash_table_add (console->conns, c);
+  c->peer = g_strdup(peer ? peer : "unknown");
+  g_hash_table_add(console->conns, c);
   guint8 hash[32];
-  if (session_cookie && uk_session_token_hash (session_cookie, hash)) {
-    gint64 uid = uk_store_session_user (console->store, hash, uk_time_now_90k (), NULL);
+  if (session_cookie && uk_session_token_hash(session_cookie, hash)) {
+    gint64 uid = uk_store_session_user(console->store, hash, uk_time_now_90k(), NULL);
     if (uid) {
       c->user_id = uid;
-      memcpy (c->session_hash, hash, sizeof hash);
+      memcpy(c->session_hash, hash, sizeof hash);
     }
   }
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  add_string (b, "type", "hello");
-  add_string (b, "protocol", UK_SERVER_PROTOCOL);
-  add_int (b, "version", UK_PROTOCOL_VERSION);
-  add_string (b, "server", "uitkijk " PROJECT_VERSION);
-  json_builder_set_member_name (b, "logged_in");
-  json_builder_add_boolean_value (b, c->user_id != 0);
-  json_builder_end_object (b);
-  conn_send (c, b);
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  add_string(b, "type", "hello");
+  add_string(b, "protocol", UK_SERVER_PROTOCOL);
+  add_int(b, "version", UK_PROTOCOL_VERSION);
+  add_string(b, "server", "uitkijk " PROJECT_VERSION);
+  json_builder_set_member_name(b, "logged_in");
+  json_builder_add_boolean_value(b, c->user_id != 0);
+  json_builder_end_object(b);
+  conn_send(c, b);
   return c;
 }
 
 void
-uk_console_conn_message (UkConsoleConn *c, const char *text, gsize len)
+uk_console_conn_message(UkConsoleConn *c, const char *text, gsize len)
 {
   if (!c->closed)
-    handle_message (c, text, len);
+    handle_message(c, text, len);
 }
 
 void
-uk_console_conn_refused (UkConsoleConn *c, const char *code, gsize size)
+uk_console_conn_refused(UkConsoleConn *c, const char *code, gsize size)
 {
-  if (g_str_equal (code, "message_too_large"))
-    send_error (c, NULL, NULL, code,
-                "the message has %" G_GSIZE_FORMAT " bytes; at most 65536 are accepted", size);
+  if (g_str_equal(code, "message_too_large"))
+    send_error(c, NULL, NULL, code,
+               "the message has %" G_GSIZE_FORMAT " bytes; at most 65536 are accepted", size);
   else
-    send_error (c, NULL, NULL, code, "only text (JSON) messages are accepted");
+    send_error(c, NULL, NULL, code, "only text (JSON) messages are accepted");
 }
 
 void
-uk_console_conn_closed (UkConsoleConn *c)
+uk_console_conn_closed(UkConsoleConn *c)
 {
   c->closed = TRUE;
-  g_hash_table_remove (c->console->conns, c);
-  conn_unref (c);
+  g_hash_table_remove(c->console->conns, c);
+  conn_unref(c);
 }
 
 void
-uk_console_broadcast (UkConsole *console, const char *area, const char *event_json)
+uk_console_broadcast(UkConsole *console, const char *area, const char *event_json)
 {
   GHashTableIter it;
   gpointer key;
-  gint64 now = uk_time_now_90k ();
-  g_hash_table_iter_init (&it, console->conns);
-  while (g_hash_table_iter_next (&it, &key, NULL)) {
+  gint64 now = uk_time_now_90k();
+  g_hash_table_iter_init(&it, console->conns);
+  while (g_hash_table_iter_next(&it, &key, NULL)) {
     UkConsoleConn *c = key;
     if (!c->user_id || c->closed)
       continue;
     if (area) {
-      g_autoptr (UkUser) user = uk_store_user_get_by_id (console->store, c->user_id, NULL);
-      if (!user || !uk_user_may_area (user, area, now))
+      g_autoptr(UkUser) user = uk_store_user_get_by_id(console->store, c->user_id, NULL);
+      if (!user || !uk_user_may_area(user, area, now))
         continue;
     }
-    c->send (c->sink, event_json, strlen (event_json));
+    c->send(c->sink, event_json, strlen(event_json));
   }
 }
 
 guint
-uk_console_connections (UkConsole *console)
+uk_console_connections(UkConsole *console)
 {
-  return g_hash_table_size (console->conns);
+  return g_hash_table_size(console->conns);
 }
 
 void
-uk_console_metrics (UkConsole *console, GString *out)
+uk_console_metrics(UkConsole *console, GString *out)
 {
   static const char *const states[] = { "connecting", "recording", "down", "stopped" };
-  const GPtrArray *cams = uk_camera_board_list (console->cameras);
-  g_string_append (out, "# HELP uitkijk_camera_up 1 when the camera is in the given state.\n"
-                        "# TYPE uitkijk_camera_up gauge\n");
+  const GPtrArray *cams = uk_camera_board_list(console->cameras);
+  g_string_append(out, "# HELP uitkijk_camera_up 1 when the camera is in the given state.\n"
+                       "# TYPE uitkijk_camera_up gauge\n");
   for (guint i = 0; i < cams->len; i++) {
     const UkCameraStatus *s = cams->pdata[i];
-    for (guint k = 0; k < G_N_ELEMENTS (states); k++)
-      g_string_append_printf (out, "uitkijk_camera_up{camera=\"%s\",area=\"%s\",state=\"%s\"} %d\n",
-                              s->id, s->area, states[k], g_strcmp0 (s->state, states[k]) == 0);
+    for (guint k = 0; k < G_N_ELEMENTS(states); k++)
+      g_string_append_printf(out, "uitkijk_camera_up{camera=\"%s\",area=\"%s\",state=\"%s\"} %d\n",
+                             s->id, s->area, states[k], g_strcmp0(s->state, states[k]) == 0);
   }
 #define CAMERA_METRIC(name, type, help, expr, fmt)                                                 \
-  g_string_append (out, "# HELP " name " " help "\n# TYPE " name " " type "\n");                   \
+  g_string_append(out, "# HELP " name " " help "\n# TYPE " name " " type "\n");                    \
   for (guint i = 0; i < cams->len; i++) {                                                          \
     const UkCameraStatus *s = cams->pdata[i];                                                      \
-    g_string_append_printf (out, name "{camera=\"%s\",area=\"%s\"} " fmt "\n", s->id, s->area,     \
-                            expr);                                                                 \
+    g_string_append_printf(out, name "{camera=\"%s\",area=\"%s\"} " fmt "\n", s->id, s->area,      \
+                           expr);                                                                  \
   }
-  CAMERA_METRIC ("uitkijk_camera_fps", "gauge", "Frames per second recorded over the last second.",
-                 s->fps, "%.2f")
-  CAMERA_METRIC ("uitkijk_camera_bitrate_bps", "gauge", "Bits per second recorded.",
-                 s->bitrate_bps, "%.0f")
-  CAMERA_METRIC ("uitkijk_camera_reconnects_total", "counter", "Connection attempts after the first.",
-                 s->reconnects, "%u")
-  CAMERA_METRIC ("uitkijk_camera_recorded_bytes_total", "counter", "Bytes of video recorded.",
-                 s->bytes_recorded, "%" G_GUINT64_FORMAT)
-  CAMERA_METRIC ("uitkijk_camera_recorded_frames_total", "counter", "Frames recorded.",
-                 s->frames_recorded, "%" G_GUINT64_FORMAT)
+  CAMERA_METRIC("uitkijk_camera_fps", "gauge", "Frames per second recorded over the last second.",
+                s->fps, "%.2f")
+  CAMERA_METRIC("uitkijk_camera_bitrate_bps", "gauge", "Bits per second recorded.", s->bitrate_bps,
+                "%.0f")
+  CAMERA_METRIC("uitkijk_camera_reconnects_total", "counter",
+                "Connection attempts after the first.", s->reconnects, "%u")
+  CAMERA_METRIC("uitkijk_camera_recorded_bytes_total", "counter", "Bytes of video recorded.",
+                s->bytes_recorded, "%" G_GUINT64_FORMAT)
+  CAMERA_METRIC("uitkijk_camera_recorded_frames_total", "counter", "Frames recorded.",
+                s->frames_recorded, "%" G_GUINT64_FORMAT)
 #undef CAMERA_METRIC
-  g_string_append_printf (out,
-                          "# HELP uitkijk_console_messages_total Console messages handled.\n"
-                          "# TYPE uitkijk_console_messages_total counter\n"
-                          "uitkijk_console_messages_total %" G_GUINT64_FORMAT "\n"
-                          "# HELP uitkijk_console_logins_failed_total Failed console logins.\n"
-                          "# TYPE uitkijk_console_logins_failed_total counter\n"
-                          "uitkijk_console_logins_failed_total %" G_GUINT64_FORMAT "\n",
-                          console->messages, console->logins_failed);
+  g_string_append_printf(out,
+                         "# HELP uitkijk_console_messages_total Console messages handled.\n"
+                         "# TYPE uitkijk_console_messages_total counter\n"
+                         "uitkijk_console_messages_total %" G_GUINT64_FORMAT "\n"
+                         "# HELP uitkijk_console_logins_failed_total Failed console logins.\n"
+                         "# TYPE uitkijk_console_logins_failed_total counter\n"
+                         "uitkijk_console_logins_failed_total %" G_GUINT64_FORMAT "\n",
+                         console->messages, console->logins_failed);
 }
 
 /* ---- the server's callbacks ---- */
 
 static void
-send_to_client (gpointer sink, const char *text, gsize len)
+send_to_client(gpointer sink, const char *text, gsize len)
 {
-  uk_client_send (sink, text, len);
+  uk_client_send(sink, text, len);
 }
 
 static gpointer
-on_client_open (UkClient *client, const char *cookie, const char *peer, gpointer data)
+on_client_open(UkClient *client, const char *cookie, const char *peer, gpointer data)
 {
-  return uk_console_conn_new (data, send_to_client, client, peer, cookie);
+  return uk_console_conn_new(data, send_to_client, client, peer, cookie);
 }
 
 static void
-on_client_message (UkClient *client, gpointer conn, const char *text, gsize len, gpointer data)
+on_client_message(UkClient *client, gpointer conn, const char *text, gsize len, gpointer data)
 {
-  uk_console_conn_message (conn, text, len);
+  uk_console_conn_message(conn, text, len);
 }
 
 static void
-on_client_refused (UkClient *client, gpointer conn, const char *code, gsize size, gpointer data)
+on_client_refused(UkClient *client, gpointer conn, const char *code, gsize size, gpointer data)
 {
-  uk_console_conn_refused (conn, code, size);
+  uk_console_conn_refused(conn, code, size);
 }
 
 static void
-on_client_close (UkClient *client, gpointer conn, gpointer data)
+on_client_close(UkClient *client, gpointer conn, gpointer data)
 {
-  uk_console_conn_closed (conn);
+  uk_console_conn_closed(conn);
 }
 
 static gchar *
-on_http_login (const char *body, gsize len, const char *peer, gint64 *max_age_s, guint *status,
-               gchar **reply, gpointer data)
+on_http_login(const char *body, gsize len, const char *peer, gint64 *max_age_s, guint *status,
+              gchar **reply, gpointer data)
 {
   UkConsole *console = data;
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser = json_parser_new();
   const char *name = NULL, *password = NULL;
-  if (json_parser_load_from_data (parser, body, len, NULL) &&
-      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-    JsonObject *o = json_node_get_object (json_parser_get_root (parser));
-    if (json_object_has_member (o, "user") && json_object_has_member (o, "password")) {
-      name = json_object_get_string_member_with_default (o, "user", NULL);
-      password = json_object_get_string_member_with_default (o, "password", NULL);
+  if (json_parser_load_from_data(parser, body, len, NULL)
+      && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    if (json_object_has_member(o, "user") && json_object_has_member(o, "password")) {
+      name = json_object_get_string_member_with_default(o, "user", NULL);
+      password = json_object_get_string_member_with_default(o, "password", NULL);
     }
   }
-  if (!name || !password || strlen (name) > MAX_NAME_LENGTH ||
-      strlen (password) > MAX_PASSWORD_LENGTH) {
+  if (!name || !password || strlen(name) > MAX_NAME_LENGTH
+      || strlen(password) > MAX_PASSWORD_LENGTH) {
     *status = 400;
-    *reply = g_strdup ("{\"ok\":false,\"code\":\"bad_message\",\"message\":"
-                       "\"send {\\\"user\\\": ..., \\\"password\\\": ...}\"}");
+    *reply = g_strdup("{\"ok\":false,\"code\":\"bad_message\",\"message\":"
+                      "\"send {\\\"user\\\": ..., \\\"password\\\": ...}\"}");
     return NULL;
   }
   /* Verified on this thread: POST /login is rare next to the websocket. */
-  g_autoptr (UkUser) user = uk_store_user_get (console->store, name, NULL);
-  gboolean ok = user && uk_password_verify (user->password_hash, password);
+  g_autoptr(UkUser) user = uk_store_user_get(console->store, name, NULL);
+  gboolean ok = user && uk_password_verify(user->password_hash, password);
   const char *code = NULL;
   g_autofree gchar *message = NULL;
   gint64 user_id;
-  gchar *token = login_finish (console, name, ok, peer, &user_id, &code, &message);
+  gchar *token = login_finish(console, name, ok, peer, &user_id, &code, &message);
   if (!token) {
-    *status = g_str_equal (code, "locked") ? 423 : g_str_equal (code, "internal") ? 500 : 401;
-    g_autoptr (JsonBuilder) b = json_builder_new ();
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "ok");
-    json_builder_add_boolean_value (b, FALSE);
-    add_string (b, "code", code);
-    add_string (b, "message", message);
-    json_builder_end_object (b);
-    g_autoptr (JsonNode) root = json_builder_get_root (b);
-    *reply = json_to_string (root, FALSE);
+    *status = g_str_equal(code, "locked") ? 423 : g_str_equal(code, "internal") ? 500 : 401;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, FALSE);
+    add_string(b, "code", code);
+    add_string(b, "message", message);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    *reply = json_to_string(root, FALSE);
     return NULL;
   }
-  *max_age_s = (gint64) console->config->session_minutes * 60;
+  *max_age_s = (gint64)console->config->session_minutes * 60;
   return token;
 }
 
 static void
-on_metrics (GString *out, gpointer data)
+on_metrics(GString *out, gpointer data)
 {
-  uk_console_metrics (data, out);
+  uk_console_metrics(data, out);
 }
 
 gboolean
-uk_console_listen (UkConsole *console, GMainLoop *loop, GError **error)
+uk_console_listen(UkConsole *console, GMainLoop *loop, GError **error)
 {
   static const UkServerCallbacks callbacks = {
     .client_open = on_client_open,
@@ -1059,7 +1060,7 @@ uk_console_listen (UkConsole *console, GMainLoop *loop, GError **error)
     .metrics = on_metrics,
   };
   const UkConfig *cfg = console->config;
-  g_auto (GStrv) origins = cfg->origins ? g_strsplit_set (cfg->origins, " \t", -1) : NULL;
+  g_auto(GStrv) origins = cfg->origins ? g_strsplit_set(cfg->origins, " \t", -1) : NULL;
   UkServerOptions opts = {
     .loop = loop,
     .host = cfg->listen_host,
@@ -1067,15 +1068,15 @@ uk_console_listen (UkConsole *console, GMainLoop *loop, GError **error)
     .www_dir = cfg->www_path ? cfg->www_path : UK_WWW_DIR,
     .tls_cert = cfg->tls_cert,
     .tls_key = cfg->tls_key,
-    .origins = (const char *const *) origins,
+    .origins = (const char *const *)origins,
     .max_message = 65536,
   };
-  console->server = uk_server_new (&opts, &callbacks, console, error);
+  console->server = uk_server_new(&opts, &callbacks, console, error);
   return console->server != NULL;
 }
 
 guint16
-uk_console_port (UkConsole *console)
+uk_console_port(UkConsole *console)
 {
-  return console->server ? uk_server_port (console->server) : 0;
+  return console->server ? uk_server_port(console->server) : 0;
 }

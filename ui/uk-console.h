@@ -20,37 +20,37 @@ typedef struct _UkConsole UkConsole;
 typedef struct _UkConsoleConn UkConsoleConn;
 
 /* Sends one text message to the connection's peer. */
-typedef void (*UkConsoleSendFunc) (gpointer sink, const char *text, gsize len);
+typedef void (*UkConsoleSendFunc)(gpointer sink, const char *text, gsize len);
 
 /* @store, @config and @cameras must outlive the console. (transfer full) */
-UkConsole *uk_console_new (UkStore *store, const UkConfig *config, UkCameraBoard *cameras);
-void uk_console_free (UkConsole *console);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkConsole, uk_console_free)
+UkConsole *uk_console_new(UkStore *store, const UkConfig *config, UkCameraBoard *cameras);
+void uk_console_free(UkConsole *console);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkConsole, uk_console_free)
 
 /* Starts the HTTP/websocket server on @loop as the config says. */
-gboolean uk_console_listen (UkConsole *console, GMainLoop *loop, GError **error);
+gboolean uk_console_listen(UkConsole *console, GMainLoop *loop, GError **error);
 /* The port listened on (0 before uk_console_listen). */
-guint16 uk_console_port (UkConsole *console);
+guint16 uk_console_port(UkConsole *console);
 
 /* A new connection; @session_cookie may authenticate it at once. Sends the
  * hello message. (transfer full) */
-UkConsoleConn *uk_console_conn_new (UkConsole *console, UkConsoleSendFunc send, gpointer sink,
-                                    const char *peer, const char *session_cookie);
+UkConsoleConn *uk_console_conn_new(UkConsole *console, UkConsoleSendFunc send, gpointer sink,
+                                   const char *peer, const char *session_cookie);
 /* Handles one complete text message. */
-void uk_console_conn_message (UkConsoleConn *conn, const char *text, gsize len);
+void uk_console_conn_message(UkConsoleConn *conn, const char *text, gsize len);
 /* A message the transport refused (too large, binary). */
-void uk_console_conn_refused (UkConsoleConn *conn, const char *code, gsize size);
+void uk_console_conn_refused(UkConsoleConn *conn, const char *code, gsize size);
 /* The connection is gone: no more sends; frees it once pending work ends. */
-void uk_console_conn_closed (UkConsoleConn *conn);
+void uk_console_conn_closed(UkConsoleConn *conn);
 
 /* Pushes an event to every logged-in connection whose user may see @area
  * (NULL: everyone logged in). @event_json is a JSON object text. */
-void uk_console_broadcast (UkConsole *console, const char *area, const char *event_json);
+void uk_console_broadcast(UkConsole *console, const char *area, const char *event_json);
 
 /* Metrics text for /metrics (Prometheus exposition format). */
-void uk_console_metrics (UkConsole *console, GString *out);
+void uk_console_metrics(UkConsole *console, GString *out);
 
 /* Counters for metrics and tests. */
-guint uk_console_connections (UkConsole *console);
+guint uk_console_connections(UkConsole *console);
 
 G_END_DECLS

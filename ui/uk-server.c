@@ -1101,6 +1101,8 @@ uk_server_free(UkServer *server)
 {
   if (!server)
     return;
+  /* lws cannot destroy its context from inside its own callbacks */
+  g_return_if_fail(server->in_lws == 0);
   server->destroying = TRUE;
   /* Closes every connection (client_close for each open client) and drops
    * lws's GSources from the loop; the loop itself is the caller's. */

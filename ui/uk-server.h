@@ -23,8 +23,8 @@ G_BEGIN_DECLS
 #define UK_SERVER_COOKIE "uk_session"
 
 /* uk_server_new's errors. */
-#define UK_SERVER_ERROR (uk_server_error_quark ())
-GQuark uk_server_error_quark (void);
+#define UK_SERVER_ERROR (uk_server_error_quark())
+GQuark uk_server_error_quark(void);
 typedef enum {
   UK_SERVER_ERROR_FAILED,         /* lws could not start (e.g. no glib event-lib plugin) */
   UK_SERVER_ERROR_LISTEN,         /* cannot listen on that address */
@@ -38,33 +38,33 @@ typedef struct _UkClient UkClient; /* one websocket connection */
 typedef struct {
   /* A websocket client connected (origin checked). @session_cookie is the
    * value of the uk_session cookie, or NULL. Returns the client's data. */
-  gpointer (*client_open) (UkClient *client, const char *session_cookie, const char *peer,
-                           gpointer user_data);
+  gpointer (*client_open)(UkClient *client, const char *session_cookie, const char *peer,
+                          gpointer user_data);
   /* One complete text message of at most max_message bytes (not
    * NUL-terminated by the sender; @text is NUL-terminated here). */
-  void (*client_message) (UkClient *client, gpointer client_data, const char *text, gsize len,
-                          gpointer user_data);
+  void (*client_message)(UkClient *client, gpointer client_data, const char *text, gsize len,
+                         gpointer user_data);
   /* A message was refused before it reached client_message: @code is
    * "message_too_large" or "binary_not_allowed"; the connection stays open. */
-  void (*client_refused) (UkClient *client, gpointer client_data, const char *code, gsize size,
-                          gpointer user_data);
+  void (*client_refused)(UkClient *client, gpointer client_data, const char *code, gsize size,
+                         gpointer user_data);
   /* The connection is gone; free @client_data. */
-  void (*client_close) (UkClient *client, gpointer client_data, gpointer user_data);
+  void (*client_close)(UkClient *client, gpointer client_data, gpointer user_data);
   /* POST /login: @body is the request body (JSON {"user","password"} or a
    * form). Returns a session token to set as the cookie, valid @max_age_s;
    * or NULL with @status (401, 400, 423, 429) and @reply (JSON, transfer full). */
-  gchar *(*http_login) (const char *body, gsize len, const char *peer, gint64 *max_age_s,
-                        guint *status, gchar **reply, gpointer user_data);
+  gchar *(*http_login)(const char *body, gsize len, const char *peer, gint64 *max_age_s,
+                       guint *status, gchar **reply, gpointer user_data);
   /* GET /metrics: appends Prometheus text exposition to @out. */
-  void (*metrics) (GString *out, gpointer user_data);
+  void (*metrics)(GString *out, gpointer user_data);
 } UkServerCallbacks;
 
 typedef struct {
-  GMainLoop *loop;            /* the daemon's loop, which lws joins (required) */
-  const char *host;           /* listen address, e.g. "127.0.0.1" or "::1" */
-  guint16 port;               /* 0: any free port (see uk_server_port) */
-  const char *www_dir;        /* static files served at / (index.html) */
-  const char *tls_cert;       /* PEM files: both or neither */
+  GMainLoop *loop;      /* the daemon's loop, which lws joins (required) */
+  const char *host;     /* listen address, e.g. "127.0.0.1" or "::1" */
+  guint16 port;         /* 0: any free port (see uk_server_port) */
+  const char *www_dir;  /* static files served at / (index.html) */
+  const char *tls_cert; /* PEM files: both or neither */
   const char *tls_key;
   const char *const *origins; /* extra allowed Origin values (NULL-terminated) */
   gsize max_message;          /* bytes; default 65536 */
@@ -72,26 +72,29 @@ typedef struct {
 } UkServerOptions;
 
 /* Starts listening on options->loop. (transfer full) */
-UkServer *uk_server_new (const UkServerOptions *options, const UkServerCallbacks *callbacks,
-                         gpointer user_data, GError **error);
-guint16 uk_server_port (UkServer *server);
-guint uk_server_client_count (UkServer *server);
-void uk_server_free (UkServer *server);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkServer, uk_server_free)
+UkServer *uk_server_new(const UkServerOptions *options, const UkServerCallbacks *callbacks,
+                        gpointer user_data, GError **error);
+guint16 uk_server_port(UkServer *server);
+guint uk_server_client_count(UkServer *server);
+/* Closes every connection (client_close is called for each before it
+ * returns; peers see the TCP connection drop, no close frame) and removes
+ * lws's sources from the loop, which stays the caller's. Not from inside a
+ * server callback. */
+void uk_server_free(UkServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkServer, uk_server_free)
 
 /* Queues a text message (copied). FALSE when it did not fit: the client is
  * then being closed as too slow. */
-gboolean uk_client_send (UkClient *client, const char *text, gsize len);
+gboolean uk_client_send(UkClient *client, const char *text, gsize len);
 
 /* Queues a binary message (copied). When @droppable and the queue is full,
  * the message is dropped and FALSE returned; the client stays open. */
-gboolean uk_client_send_binary (UkClient *client, const guint8 *data, gsize len,
-                                gboolean droppable);
+gboolean uk_client_send_binary(UkClient *client, const guint8 *data, gsize len, gboolean droppable);
 
 /* Closes the connection with a websocket close @code and @reason. */
-void uk_client_close (UkClient *client, int code, const char *reason);
+void uk_client_close(UkClient *client, int code, const char *reason);
 
 /* Bytes waiting in the client's queue. */
-gsize uk_client_queued (UkClient *client);
+gsize uk_client_queued(UkClient *client);
 
 G_END_DECLS

@@ -26,21 +26,21 @@ typedef struct {
 
 typedef struct _UkCameraBoard UkCameraBoard;
 
-UkCameraBoard *uk_camera_board_new (void);
-void uk_camera_board_free (UkCameraBoard *board);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (UkCameraBoard, uk_camera_board_free)
+UkCameraBoard *uk_camera_board_new(void);
+void uk_camera_board_free(UkCameraBoard *board);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkCameraBoard, uk_camera_board_free)
 
 /* Adds a camera (in config order); its state starts as "stopped". */
-void uk_camera_board_add (UkCameraBoard *board, const char *id, const char *area,
-                          const char *name, const char *location);
+void uk_camera_board_add(UkCameraBoard *board, const char *id, const char *area, const char *name,
+                         const char *location);
 
 /* The camera's status to update in place, or NULL. (transfer none) */
-UkCameraStatus *uk_camera_board_get (UkCameraBoard *board, const char *id);
+UkCameraStatus *uk_camera_board_get(UkCameraBoard *board, const char *id);
 
 /* Replaces a string field, returning TRUE when it changed. */
-gboolean uk_camera_status_set (gchar **field, const char *value);
+gboolean uk_camera_status_set(gchar **field, const char *value);
 
 /* All cameras in config order. (element-type UkCameraStatus) (transfer none) */
-const GPtrArray *uk_camera_board_list (UkCameraBoard *board);
+const GPtrArray *uk_camera_board_list(UkCameraBoard *board);
 
 G_END_DECLS
