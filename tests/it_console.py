@@ -393,6 +393,47 @@ class ConsoleTests(u.Tests):
             status, _, body = self.http(path)
             assert "root:" not in body, path
 
+    def test_tls(self):
+        folder = os.path.join(self.dir, "tls")
+        os.makedirs(folder)
+        cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        port = u.free_port()
+        conf = u.write_config(folder, [("station-1", "station", "rtsp://127.0.0.1:1/x")],
+                              listen_port=port)
+        with open(conf) as f:
+            text = f.read().replace("[storage]", f"tls_cert = {cert}\ntls_key = {key}\n\n[storage]")
+        with open(conf, "w") as f:
+            f.write(text)
+        serve = u.start_serve(folder, conf, name="serve-tls")
+        try:
+            u.wait_until("the TLS console", lambda: u.port_open(port) or not serve.alive(), 30)
+            import ssl
+            ctx = ssl.create_default_context(cafile=cert)
+            ctx.check_hostname = False
+            with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx, timeout=10) as r:
+                assert r.status == 200
+            r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                                f"http://127.0.0.1:{port}/healthz"], capture_output=True, text=True)
+            assert r.stdout != "200", "plain HTTP must not work on the TLS port"
+
+            async def t():
+                ws = await websockets.connect(f"wss://127.0.0.1:{port}/ws", subprotocols=["uitkijk.v1"],
+                                              ssl=ctx)
+                hello = json.loads(await ws.recv())
+                assert hello["type"] == "hello", hello
+                await ws.close()
+            run(t())
+        finally:
+            serve.stop()
+        # Half a TLS configuration is refused by check-config, naming the key.
+        with open(conf, "w") as f:
+            f.write(text.replace(f"tls_key = {key}\n", ""))
+        r = u.cli("check-config", "-c", conf, check=False)
+        assert r.returncode == 1 and "tls_key" in r.stderr, r.stderr
+
     def test_client_that_never_reads(self):
         status, headers, _ = self.http_login("operator", password("operator"))
         token = re.match(r"uk_session=([A-Za-z0-9_-]+)", headers["Set-Cookie"]).group(1)
