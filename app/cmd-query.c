@@ -3,6 +3,7 @@
 #include "uk-cli.h"
 #include "uk-config.h"
 #include "uk-fmp4.h"
+#include "uk-locate.h"
 #include "uk-store.h"
 #include "uk-time.h"
 
@@ -75,19 +76,6 @@ open_store(const UkConfig *config, GError **error)
   return uk_store_open_readonly(config->database_path, error);
 }
 
-/* The frames of a recording: from the database index, or from the file while
- * it is being written. (transfer full) */
-static GArray *
-recording_frames(const UkConfig *config, const UkRecordingRow *row, GError **error)
-{
-  if (row->complete && row->video_index)
-    return uk_frame_index_decode(row->video_index, row->start_90k, error);
-  g_autofree gchar *abs = g_build_filename(config->storage_path, row->path, NULL);
-  g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(abs, error);
-  if (!c)
-    return NULL;
-  return g_array_ref(c->frames);
-}
 
 int
 uk_cmd_recordings(int argc, char **argv)
@@ -143,7 +131,7 @@ uk_cmd_recordings(int argc, char **argv)
     gint64 end = row->end_90k;
     if (!row->complete) {
       /* Still being written: its end is its latest frame. */
-      g_autoptr(GArray) frames = recording_frames(config, row, NULL);
+      g_autoptr(GArray) frames = uk_recording_frames(config, row, NULL);
       if (frames && frames->len) {
         UkFrame *last = &g_array_index(frames, UkFrame, frames->len - 1);
         end = last->wall_90k + last->duration_90k;
@@ -226,53 +214,23 @@ uk_cmd_locate(int argc, char **argv)
             ts);
     return 1;
   }
-  g_autoptr(GPtrArray) segs = store ? uk_store_recordings(store, cam->id, t, t + 1, &error) : NULL;
-  if (!segs) {
-    fprintf(stderr, "uitkijk: %s\n", error->message);
+  UkLocated at;
+  g_autofree gchar *why = NULL;
+  if (!uk_locate(store, config, cam->id, t, &at, &why, &error)) {
+    fprintf(stderr, "uitkijk: %s\n", error ? error->message : why);
     return 1;
   }
-  for (guint i = 0; i < segs->len; i++) {
-    UkRecordingRow *row = segs->pdata[i];
-    if (row->start_90k > t)
-      continue;
-    g_autoptr(GArray) frames = recording_frames(config, row, &error);
-    if (!frames) {
-      fprintf(stderr, "uitkijk: %s: %s\n", row->path, error->message);
-      return 1;
-    }
-    gint idx = uk_frames_find(frames, t);
-    if (idx < 0)
-      continue;
-    UkFrame *f = &g_array_index(frames, UkFrame, idx);
-    if (idx == (gint)frames->len - 1 && t >= f->wall_90k + MAX(f->duration_90k, 1)
-        && (!row->complete || t >= row->end_90k))
-      continue;
-    g_autofree gchar *abs = g_build_filename(config->storage_path, row->path, NULL);
-    g_autofree gchar *ft = uk_time_format_rfc3339(f->wall_90k);
-    double pts_s = (double)(f->dts_90k + f->cts_90k) / UK_FMP4_TIMESCALE;
-    if (json) {
-      g_autoptr(GString) out = g_string_new("{\"path\":");
-      uk_json_append_string(out, abs);
-      g_string_append_printf(out,
-                             ",\"pts_s\":%.6f,\"frame_time\":\"%s\",\"frame\":%d,\"key\":%s}\n",
-                             pts_s, ft, idx, f->key ? "true" : "false");
-      fputs(out->str, stdout);
-    } else {
-      printf("%s at %.6f s (frame %d, shown from %s)\n", abs, pts_s, idx, ft);
-    }
-    return 0;
-  }
-
-  g_autofree gchar *ts = uk_time_format_rfc3339(t);
-  g_autoptr(GPtrArray) gaps = uk_store_gaps(store, cam->id, t, t + 1, NULL);
-  if (gaps && gaps->len) {
-    UkGapRow *gap = gaps->pdata[0];
-    g_autofree gchar *s = uk_time_format_rfc3339(gap->start_90k);
-    g_autofree gchar *e = gap->end_90k ? uk_time_format_rfc3339(gap->end_90k) : g_strdup("now");
-    fprintf(stderr, "uitkijk: camera %s was not recorded at %s: gap from %s to %s (%s)\n", cam->id,
-            ts, s, e, gap->reason);
+  g_autofree gchar *ft = uk_time_format_rfc3339(at.frame_90k);
+  double pts_s = (double)at.pts_90k / UK_FMP4_TIMESCALE;
+  if (json) {
+    g_autoptr(GString) out = g_string_new("{\"path\":");
+    uk_json_append_string(out, at.path);
+    g_string_append_printf(out, ",\"pts_s\":%.6f,\"frame_time\":\"%s\",\"frame\":%d,\"key\":%s}\n",
+                           pts_s, ft, at.index, at.key ? "true" : "false");
+    fputs(out->str, stdout);
   } else {
-    fprintf(stderr, "uitkijk: camera %s has no recording at %s\n", cam->id, ts);
+    printf("%s at %.6f s (frame %d, shown from %s)\n", at.path, pts_s, at.index, ft);
   }
-  return 1;
+  uk_located_clear(&at);
+  return 0;
 }

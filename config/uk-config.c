@@ -128,6 +128,39 @@ static const KeySpec server_keys[] = {
     .description = "how long a locked account stays locked, in minutes" },
 };
 
+/* Defaults from Emmen's safety plan (Integraal Veiligheidsplan). */
+#define DEFAULT_CATEGORIES                                                                         \
+  "drugshandel op straat;overlast;geweld;straatintimidatie;diefstal/inbraak;vernieling;"           \
+  "verdacht gedrag;openbare orde/evenement;OV/stationsgebied;medisch;anders"
+#define DEFAULT_ACTIONS "politie ingelicht;boa ingezet;handhaving ingezet;ambulance;geen actie"
+
+static const KeySpec incident_keys[] = {
+  { .name = "categories",
+    .type = KEY_STRING,
+    .default_value = DEFAULT_CATEGORIES,
+    .offset = offsetof(UkConfig, incident_categories_text),
+    .description = "incident categories, separated by ';'" },
+  { .name = "actions",
+    .type = KEY_STRING,
+    .default_value = DEFAULT_ACTIONS,
+    .offset = offsetof(UkConfig, incident_actions_text),
+    .description = "actions an operator can record, separated by ';'" },
+  { .name = "active_days",
+    .type = KEY_UINT,
+    .default_value = "365",
+    .offset = offsetof(UkConfig, incident_active_days),
+    .min = 1,
+    .max = 365,
+    .description = "days an incident stays in active use (Wpg art. 8: at most 1 year)" },
+  { .name = "delete_days",
+    .type = KEY_UINT,
+    .default_value = "1825",
+    .offset = offsetof(UkConfig, incident_delete_days),
+    .min = 1,
+    .max = 1825,
+    .description = "days after which an incident is deleted (Wpg art. 8: at most 5 years)" },
+};
+
 static const KeySpec storage_keys[] = {
   { .name = "path",
     .type = KEY_PATH,
@@ -194,6 +227,7 @@ static void camera_free(gpointer data);
 static const GroupSpec group_specs[] = {
   { .kind = "server", .keys = server_keys, .n_keys = G_N_ELEMENTS(server_keys) },
   { .kind = "storage", .keys = storage_keys, .n_keys = G_N_ELEMENTS(storage_keys) },
+  { .kind = "incidents", .keys = incident_keys, .n_keys = G_N_ELEMENTS(incident_keys) },
   { .kind = "area",
     .has_id = TRUE,
     .keys = area_keys,
@@ -259,6 +293,10 @@ uk_config_free(UkConfig *config)
   g_free(config->tls_key);
   g_free(config->origins);
   g_free(config->www_path);
+  g_free(config->incident_categories_text);
+  g_free(config->incident_actions_text);
+  g_strfreev(config->incident_categories);
+  g_strfreev(config->incident_actions);
   g_free(config->storage_path);
   g_free(config->database_path);
   for (gsize i = 0; i < G_N_ELEMENTS(group_specs); i++) {
@@ -683,6 +721,33 @@ check_group_names(const LoadContext *ctx, GStrv groups, GError **error)
   return TRUE;
 }
 
+/* Splits a ';'-separated list: items trimmed, none empty, none twice. */
+static gboolean
+split_list(const LoadContext *ctx, const char *key, const char *text, GStrv *out, GError **error)
+{
+  g_auto(GStrv) items = g_strsplit(text, ";", -1);
+  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+  for (gsize i = 0; items[i]; i++) {
+    g_strstrip(items[i]);
+    if (!*items[i] || strlen(items[i]) > 64) {
+      set_error(ctx, error, UK_CONFIG_ERROR_INVALID, "incidents",
+                "key '%s': item %" G_GSIZE_FORMAT " is empty or longer than 64 bytes", key, i + 1);
+      return FALSE;
+    }
+    for (guint k = 0; k < list->len; k++) {
+      if (g_str_equal(list->pdata[k], items[i])) {
+        set_error(ctx, error, UK_CONFIG_ERROR_INVALID, "incidents", "key '%s': '%s' is listed twice",
+                  key, items[i]);
+        return FALSE;
+      }
+    }
+    g_ptr_array_add(list, g_strdup(items[i]));
+  }
+  g_ptr_array_add(list, NULL);
+  *out = (GStrv)g_ptr_array_free(g_steal_pointer(&list), FALSE);
+  return TRUE;
+}
+
 static UkConfig *
 load(const char *data, gsize length, const char *path, const char *base_dir, GError **error)
 {
@@ -727,6 +792,17 @@ load(const char *data, gsize length, const char *path, const char *base_dir, GEr
   }
 
   /* Rules that span keys. */
+  if (config->incident_delete_days < config->incident_active_days) {
+    set_error(&ctx, error, UK_CONFIG_ERROR_INVALID, "incidents",
+              "key 'delete_days' (%u) must not be less than 'active_days' (%u)",
+              config->incident_delete_days, config->incident_active_days);
+    return NULL;
+  }
+  if (!split_list(&ctx, "categories", config->incident_categories_text,
+                  &config->incident_categories, error)
+      || !split_list(&ctx, "actions", config->incident_actions_text, &config->incident_actions,
+                     error))
+    return NULL;
   if ((config->tls_cert == NULL) != (config->tls_key == NULL)) {
     set_error(&ctx, error, UK_CONFIG_ERROR_MISSING, "server",
               "key '%s' needs key '%s' too: HTTPS takes a certificate and its key",

@@ -58,6 +58,14 @@ typedef struct {
   gchar *database_path;  /* absolute; default <storage_path>/uitkijk.db */
   guint segment_seconds; /* 2..3600, default 60 */
 
+  /* [incidents] */
+  gchar *incident_categories_text; /* as in the file */
+  gchar *incident_actions_text;
+  GStrv incident_categories; /* split, in order */
+  GStrv incident_actions;
+  guint incident_active_days; /* 1..365, default 365 */
+  guint incident_delete_days; /* active_days..1825, default 1825 */
+
   GPtrArray *areas;   /* (element-type UkAreaConfig) in file order */
   GPtrArray *cameras; /* (element-type UkCameraConfig) in file order */
 } UkConfig;

@@ -43,7 +43,12 @@ window_close(UkClockMap *map, gint64 media_90k, gint64 wall_90k)
   double target = (double)a + (double)(media_90k + UK_CLOCKMAP_WINDOW_90K - m) * map->drift_rate;
   double rate = (target - (double)wall_90k) / (double)UK_CLOCKMAP_WINDOW_90K;
   double limit = UK_CLOCKMAP_MAX_SLEW_PPM * 1e-6;
-  map->rate = CLAMP(rate, 1.0 - limit, 1.0 + limit);
+  /* A large offset (a start-up backlog, a server clock step) is slewed
+   * faster, but still without a jump: up to UK_CLOCKMAP_FAST_SLEW. */
+  double offset = fabs(target - (double)wall_90k) - (double)UK_CLOCKMAP_WINDOW_90K * limit;
+  if (offset > UK_CLOCKMAP_FAST_THRESHOLD_90K)
+    limit = MIN(UK_CLOCKMAP_FAST_SLEW, limit + offset / (2.0 * UK_CLOCKMAP_WINDOW_90K));
+  map->rate = CLAMP(rate, map->drift_rate - limit, map->drift_rate + limit);
   window_reset(map, media_90k);
 }
 

@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 
 #define UK_CLOCKMAP_WINDOW_90K (5 * 90000)
 #define UK_CLOCKMAP_MAX_SLEW_PPM 2000.0
+/* Offsets beyond 100 ms are slewed at up to 10 % (docs/TIME.md). */
+#define UK_CLOCKMAP_FAST_THRESHOLD_90K (90000 / 10)
+#define UK_CLOCKMAP_FAST_SLEW 0.10
 /* A run's first second: its frames are held until the least-delayed of them
  * fixes the run's origin (uk_clockmap_start). */
 #define UK_CLOCKMAP_WARMUP_90K 90000

@@ -92,6 +92,37 @@ test_settles(void)
   g_assert_cmpfloat(worst, <, 5.0);
 }
 
+/* A start-up backlog: the run's first 10 s arrive in a late burst (4 s
+ * behind), as when many cameras start at once on a busy server. The map must
+ * catch up without a jump, at most 10 % fast, and be right within a minute. */
+static void
+test_backlog(void)
+{
+  UkClockMap map;
+  uk_clockmap_init(&map);
+  gint64 prev_wall = 0;
+  double worst_late = 0;
+  for (guint i = 0; i < 5 * 60 * 25; i++) {
+    double capture_90k = T0_90K + i * FRAME_90K;
+    double backlog_90k = i < 250 ? 4.0 * 90000 - i * FRAME_90K * 0.4 : 0; /* drains */
+    if (backlog_90k < 0)
+      backlog_90k = 0;
+    gint64 arrival = (gint64)llround(capture_90k + 2 * 90 + backlog_90k);
+    gint64 media = (gint64)i * FRAME_90K;
+    gint64 wall = uk_clockmap_map(&map, media, arrival);
+    if (i > 0) {
+      double rate = (double)(wall - prev_wall) / FRAME_90K;
+      g_assert_cmpfloat(rate, >=, 1.0 - UK_CLOCKMAP_FAST_SLEW - 0.01);
+      g_assert_cmpfloat(rate, <=, 1.0 + UK_CLOCKMAP_FAST_SLEW + 0.01);
+    }
+    prev_wall = wall;
+    if (i >= 60 * 25)
+      worst_late = MAX(worst_late, fabs((wall - capture_90k) / 90.0));
+  }
+  g_test_message("backlog: worst error after the first minute %.1f ms", worst_late);
+  g_assert_cmpfloat(worst_late, <, 40.0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -100,5 +131,6 @@ main(int argc, char **argv)
   g_test_add_func("/clockmap/fast-500ppm", test_fast_500);
   g_test_add_func("/clockmap/slow-300ppm", test_slow_300);
   g_test_add_func("/clockmap/settles", test_settles);
+  g_test_add_func("/clockmap/backlog", test_backlog);
   return g_test_run();
 }
