@@ -76,7 +76,6 @@ open_store(const UkConfig *config, GError **error)
   return uk_store_open_readonly(config->database_path, error);
 }
 
-
 int
 uk_cmd_recordings(int argc, char **argv)
 {

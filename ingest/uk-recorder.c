@@ -51,7 +51,6 @@ struct _UkRecorder {
   GMainContext *context;
   UkRecorderEventFunc func;
   gpointer user_data;
-  GstCaps *arrival_caps; /* reference-timestamp caps for the arrival meta */
 
   /* Control context only. */
   GstElement *pipeline;
@@ -123,7 +122,7 @@ uk_ingest_init(int *argc, char ***argv, GError **error)
   if (!gst_init_check(argc, argv, error))
     return FALSE;
   static const char *const needed[]
-      = { "rtspsrc", "rtph264depay", "h264parse", "rtph265depay", "h265parse", "appsink", "queue" };
+      = { "rtspsrc", "rtph264depay", "h264parse", "rtph265depay", "h265parse", "appsink" };
   for (guint i = 0; i < G_N_ELEMENTS(needed); i++) {
     g_autoptr(GstElementFactory) f = gst_element_factory_find(needed[i]);
     if (!f) {
@@ -456,12 +455,9 @@ on_new_sample(GstAppSink *sink, gpointer data)
   gint64 pts_90k = gst_util_uint64_scale(pts, UK_TIME_HZ, GST_SECOND);
   gint64 dts_90k = gst_util_uint64_scale(dts, UK_TIME_HZ, GST_SECOND);
 
-  gint64 arrival_90k;
-  GstReferenceTimestampMeta *meta = gst_buffer_get_reference_timestamp_meta(buf, r->arrival_caps);
-  if (meta)
-    arrival_90k = gst_util_uint64_scale(meta->timestamp, UK_TIME_HZ, GST_SECOND);
-  else
-    arrival_90k = uk_time_now_90k();
+  /* The callback runs on rtspsrc's streaming thread right after depayloading
+   * and parsing: no queue in between, so now is the frame's arrival. */
+  gint64 arrival_90k = uk_time_now_90k();
 
   HeldFrame *tail = g_queue_peek_tail(&r->held);
   if (r->in_run && tail) {
@@ -499,20 +495,6 @@ on_new_sample(GstAppSink *sink, gpointer data)
   return GST_FLOW_OK;
 }
 
-static GstPadProbeReturn
-stamp_arrival(GstPad *pad, GstPadProbeInfo *info, gpointer data)
-{
-  UkRecorder *r = data;
-  GstBuffer *buf = gst_pad_probe_info_get_buffer(info);
-  if (!buf)
-    return GST_PAD_PROBE_OK;
-  buf = gst_buffer_make_writable(buf);
-  gst_buffer_add_reference_timestamp_meta(buf, r->arrival_caps, g_get_real_time() * 1000,
-                                          GST_CLOCK_TIME_NONE);
-  GST_PAD_PROBE_INFO_DATA(info) = buf;
-  return GST_PAD_PROBE_OK;
-}
-
 /* ---- the pipeline (control context) ---- */
 
 static gboolean
@@ -525,7 +507,7 @@ on_select_stream(GstElement *src, guint num, GstCaps *caps, gpointer data)
          && (g_strcmp0(enc, "H264") == 0 || g_strcmp0(enc, "H265") == 0);
 }
 
-/* Streaming thread: rtspsrc found its video stream; link depay ! parse to the queue. */
+/* Streaming thread: rtspsrc found its video stream; link depay ! parse to the sink. */
 static void
 on_pad_added(GstElement *src, GstPad *pad, gpointer data)
 {
@@ -536,9 +518,9 @@ on_pad_added(GstElement *src, GstPad *pad, gpointer data)
   gboolean h265 = g_strcmp0(enc, "H265") == 0;
   if (!h265 && g_strcmp0(enc, "H264") != 0)
     return;
-  g_autoptr(GstElement) queue = gst_bin_get_by_name(GST_BIN(pipeline), "queue");
-  g_autoptr(GstPad) queue_sink = gst_element_get_static_pad(queue, "sink");
-  if (gst_pad_is_linked(queue_sink))
+  g_autoptr(GstElement) sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  g_autoptr(GstPad) sink_pad = gst_element_get_static_pad(sink, "sink");
+  if (gst_pad_is_linked(sink_pad))
     return; /* one video stream per camera */
   GstElement *depay = gst_element_factory_make(h265 ? "rtph265depay" : "rtph264depay", NULL);
   GstElement *parse = gst_element_factory_make(h265 ? "h265parse" : "h264parse", NULL);
@@ -548,7 +530,7 @@ on_pad_added(GstElement *src, GstPad *pad, gpointer data)
                                   : "video/x-h264,stream-format=avc,alignment=au");
   g_object_set(filter, "caps", want, NULL);
   gst_bin_add_many(GST_BIN(pipeline), depay, parse, filter, NULL);
-  gst_element_link_many(depay, parse, filter, queue, NULL);
+  gst_element_link_many(depay, parse, filter, sink, NULL);
   gst_element_sync_state_with_parent(filter);
   gst_element_sync_state_with_parent(parse);
   gst_element_sync_state_with_parent(depay);
@@ -634,22 +616,16 @@ start_pipeline(UkRecorder *r)
   g_autofree gchar *name = g_strdup_printf("camera-%s", r->camera);
   GstElement *pipeline = gst_pipeline_new(name);
   GstElement *src = gst_element_factory_make("rtspsrc", "src");
-  GstElement *queue = gst_element_factory_make("queue", "queue");
   GstElement *sink = gst_element_factory_make("appsink", "sink");
   g_object_set(src, "location", r->url, "protocols",
                r->tcp ? GST_RTSP_LOWER_TRANS_TCP : GST_RTSP_LOWER_TRANS_UDP, "buffer-mode",
                0 /* none: see docs/TIME.md */, "latency", 200, "tcp-timeout",
                (guint64)10 * G_USEC_PER_SEC, "timeout", (guint64)5 * G_USEC_PER_SEC, "user-agent",
-               "uitkijk", NULL);
-  g_object_set(queue, "max-size-buffers", 250, "max-size-bytes", 0, "max-size-time", (guint64)0,
-               NULL);
+               "uitkijk", "do-retransmission", FALSE, NULL);
   g_object_set(sink, "sync", FALSE, "async", FALSE, "max-buffers", 1, NULL);
   GstAppSinkCallbacks callbacks = { .new_sample = on_new_sample };
   gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, r, NULL);
-  gst_bin_add_many(GST_BIN(pipeline), src, queue, sink, NULL);
-  gst_element_link(queue, sink);
-  g_autoptr(GstPad) qsink = gst_element_get_static_pad(queue, "sink");
-  gst_pad_add_probe(qsink, GST_PAD_PROBE_TYPE_BUFFER, stamp_arrival, r, NULL);
+  gst_bin_add_many(GST_BIN(pipeline), src, sink, NULL);
   g_signal_connect(src, "select-stream", G_CALLBACK(on_select_stream), r);
   g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), pipeline);
 
@@ -712,7 +688,6 @@ uk_recorder_new(const UkRecorderOptions *options, GMainContext *context, UkRecor
   r->context = context ? g_main_context_ref(context) : g_main_context_ref_thread_default();
   r->func = func;
   r->user_data = user_data;
-  r->arrival_caps = gst_caps_new_empty_simple("timestamp/x-uitkijk-arrival");
   r->backoff_s = BACKOFF_MIN_S;
   g_mutex_init(&r->lock);
   g_mutex_init(&r->stats_lock);
@@ -787,7 +762,6 @@ recorder_unref(UkRecorder *r)
   g_queue_clear_full(&r->held, (GDestroyNotify)held_frame_free);
   g_clear_pointer(&r->segment, uk_segment_free);
   uk_track_info_clear(&r->track);
-  gst_caps_unref(r->arrival_caps);
   g_main_context_unref(r->context);
   g_free(r->last_error);
   g_free(r->camera);
