@@ -6,6 +6,7 @@
 #include "uk-cli.h"
 #include "uk-console.h"
 #include "uk-fmp4.h"
+#include "uk-locate.h"
 #include "uk-recorder.h"
 #include "uk-segment.h"
 #include "uk-time.h"
@@ -285,6 +286,22 @@ on_recorder_event(const UkRecorderEvent *ev, gpointer data)
   }
 }
 
+/* The console's locator: incidents store the recorded frame they refer to. */
+static gboolean
+daemon_locate(const char *camera, gint64 t_90k, gint64 *frame_90k, gchar **rel_path,
+              gint64 *pts_90k, gpointer data)
+{
+  UkDaemon *d = data;
+  UkLocated at;
+  if (!uk_locate(d->store, d->config, camera, t_90k, &at, NULL, NULL))
+    return FALSE;
+  *frame_90k = at.frame_90k;
+  *rel_path = g_steal_pointer(&at.rel_path);
+  *pts_90k = at.pts_90k;
+  uk_located_clear(&at);
+  return TRUE;
+}
+
 UkDaemon *
 uk_daemon_new(UkConfig *config, GError **error)
 {
@@ -309,6 +326,7 @@ uk_daemon_new(UkConfig *config, GError **error)
     uk_camera_board_add(d->board, cam->id, cam->area, cam->name, cam->location);
   }
   d->console = uk_console_new(d->store, config, d->board);
+  uk_console_set_locator(d->console, daemon_locate, d);
   return g_steal_pointer(&d);
 }
 

@@ -102,6 +102,24 @@ uk_store_rollback(UkStore *s)
   exec(s, "ROLLBACK", NULL);
 }
 
+gboolean
+uk_store_savepoint(UkStore *s, GError **error)
+{
+  return exec(s, "SAVEPOINT unit", error);
+}
+
+void
+uk_store_savepoint_release(UkStore *s)
+{
+  exec(s, "RELEASE unit", NULL);
+}
+
+void
+uk_store_savepoint_rollback(UkStore *s)
+{
+  exec(s, "ROLLBACK TO unit; RELEASE unit", NULL);
+}
+
 gint
 uk_store_latest_version(void)
 {

@@ -111,6 +111,12 @@ gboolean uk_store_begin(UkStore *store, GError **error);
 gboolean uk_store_commit(UkStore *store, GError **error);
 void uk_store_rollback(UkStore *store);
 
+/* A savepoint inside a transaction: one unit of a group commit that can
+ * fail alone. */
+gboolean uk_store_savepoint(UkStore *store, GError **error);
+void uk_store_savepoint_release(UkStore *store);
+void uk_store_savepoint_rollback(UkStore *store);
+
 /* The raw connection, for the schema test only. (transfer none) */
 gpointer uk_store_sqlite(UkStore *store);
 

@@ -106,12 +106,26 @@ class ConsoleTests(u.Tests):
         self.add_user("locky", "operator", "--areas", "station")
         self.add_user("dummy", "operator", "--areas", "station")
         self.add_user("stale", "operator", "--areas", "station")
+        self.add_user("centrum-sup", "supervisor", "--areas", "centrum")
         # stale's authorisation ended yesterday; the account itself is active.
         self.sql("UPDATE authorisation SET valid_until_90k = 90000 * (strftime('%s','now') - 86400) "
                  "WHERE user_id = (SELECT id FROM user WHERE name = 'stale')")
         self.serve = u.start_serve(self.dir, self.config)
         u.wait_until("the console to listen", lambda: u.port_open(self.port) or not self.serve.alive(), 30)
         assert self.serve.alive(), self.serve.tail()
+        self.incidents = run(self.make_incidents())
+
+    async def make_incidents(self):
+        ids = {}
+        for user, camera in (("supervisor", "station-1"), ("centrum-sup", "centrum-1")):
+            c = await Client.open(self.port)
+            await c.login(user)
+            r = await c.req("incident.create", camera=camera, source="live", category="overlast",
+                            position=u.rfc3339(time.time() * 1e6 - 1e6), description="matrix")
+            assert r["type"] == "result", r
+            ids[camera] = r["incident"]["incident"]
+            await c.close()
+        return ids
 
     def cleanup(self):
         self.serve.stop()
@@ -228,10 +242,20 @@ class ConsoleTests(u.Tests):
     def test_authorisation_matrix(self):
         matrix = parse_matrix()
         checked = 0
+        statuses = ["closed", "open"]  # the next status to set flips after each change
 
         def request_for(message, other_area):
             camera = "centrum-1" if other_area else "station-1"
+            incident = self.incidents[camera]
             return {
+                "incident.create": {"camera": camera, "source": "live", "category": "overlast",
+                                    "description": "matrix",
+                                    "position": u.rfc3339(time.time() * 1e6 - 1e6)},
+                "incident.amend": {"incident": incident, "field": "note", "value": "matrix"},
+                "incident.status": {"incident": incident, "status": statuses[0]},
+                "incident.get": {"incident": incident},
+                "incidents.query": {}, "incidents.stats": {}, "incidents.export": {},
+                "incident.options": {},
                 "login": {}, "logout": {}, "session": {}, "cameras.list": {},
                 "camera.status": {"camera": camera}, "audit.query": {"limit": 1},
                 "audit.verify": {}, "users.list": {},
@@ -242,7 +266,10 @@ class ConsoleTests(u.Tests):
         async def t():
             nonlocal checked
             assert set(matrix) == {"login", "logout", "session", "cameras.list", "camera.status",
-                                   "audit.query", "audit.verify", "users.list", "user.authorise"}
+                                   "audit.query", "audit.verify", "users.list", "user.authorise",
+                                   "incident.create", "incident.amend", "incident.status",
+                                   "incident.get", "incidents.query", "incidents.stats",
+                                   "incidents.export", "incident.options"}
             for role in ROLES:
                 c = await Client.open(self.port)
                 # Not logged in: everything but login is refused.
@@ -266,6 +293,8 @@ class ConsoleTests(u.Tests):
                             r = await c.login(role)
                         else:
                             r = await c.req(message, **request_for(message, other))
+                        if message == "incident.status" and r["type"] == "result":
+                            statuses.reverse()
                         rule = cells[role]
                         allowed = rule == "yes" or (rule == "area" and not other)
                         if allowed:
@@ -290,7 +319,8 @@ class ConsoleTests(u.Tests):
                 if sample["as"]:
                     r = await c.login(sample["as"])
                     assert r["type"] == "result", (path, r)
-                request = json.loads(json.dumps(sample["request"]).replace("PASSWORD", password("operator")))
+                text = json.dumps(sample["request"]).replace("PASSWORD", password("operator"))
+                request = json.loads(text.replace('"NOW"', json.dumps(u.rfc3339(time.time() * 1e6 - 2e6))))
                 reply = await c.send_raw(json.dumps(request))
                 for key, value in sample["expect"].items():
                     assert reply.get(key) == value, (os.path.basename(path), key, reply)

@@ -5,7 +5,7 @@
  * type is "login") -> session and account still valid -> role allowed ->
  * camera/area authorised. The table `messages` is the authorisation matrix;
  * docs/PROTOCOL.md shows the same table and tests/it_console.py walks it. */
-#include "uk-console.h"
+#include "uk-console-private.h"
 
 #include "uk-audit.h"
 #include "uk-server.h"
@@ -19,51 +19,7 @@
 #define AUDIT_PAGE_DEFAULT 200
 #define AUDIT_PAGE_MAX 1000
 
-struct _UkConsole {
-  UkStore *store;         /* (not owned) */
-  const UkConfig *config; /* (not owned) */
-  UkCameraBoard *cameras; /* (not owned) */
-  UkServer *server;
-  GHashTable *conns; /* set of UkConsoleConn*, open ones */
-  guint64 messages;  /* handled since start */
-  guint64 logins_failed;
-};
-
-struct _UkConsoleConn {
-  gint ref_count; /* the console holds one while open, a pending login one */
-  UkConsole *console;
-  UkConsoleSendFunc send;
-  gpointer sink;
-  gboolean closed;
-  gchar *peer;
-  gint64 user_id; /* 0: not logged in */
-  guint8 session_hash[32];
-  gboolean login_pending;
-};
-
-typedef enum {
-  SCOPE_NONE,   /* not about a camera or area */
-  SCOPE_CAMERA, /* field "camera": its area must be authorised */
-} Scope;
-
-/* A request being handled: what the handler needs and how it replies. */
-typedef struct {
-  UkConsoleConn *conn;
-  JsonObject *msg;
-  JsonNode *id;
-  const char *type;
-  UkUser *user;                 /* NULL for login */
-  const UkCameraStatus *camera; /* SCOPE_CAMERA */
-} Request;
-
 typedef void (*Handler)(Request *req);
-
-#define ROLE(r) (1u << (r))
-#define ALL_ROLES ((1u << UK_ROLE_COUNT) - 1)
-#define VIDEO_ROLES (ROLE(UK_ROLE_OPERATOR) | ROLE(UK_ROLE_SUPERVISOR))
-#define AREA_ROLES                                                                                 \
-  (ROLE(UK_ROLE_OPERATOR) | ROLE(UK_ROLE_SUPERVISOR) | ROLE(UK_ROLE_POLICE)                        \
-   | ROLE(UK_ROLE_HANDHAVING))
 
 typedef struct {
   const char *type;
@@ -93,19 +49,27 @@ static const MessageSpec messages[] = {
   { "audit.verify", ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_audit_verify },
   { "users.list", ROLE(UK_ROLE_ADMIN) | ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_users_list },
   { "user.authorise", ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_user_authorise },
+  { "incident.create", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_incident_create },
+  { "incident.amend", INCIDENT_WRITE_ROLES, SCOPE_INCIDENT, ukc_handle_incident_amend },
+  { "incident.status", INCIDENT_WRITE_ROLES, SCOPE_INCIDENT, ukc_handle_incident_status },
+  { "incident.get", INCIDENT_READ_ROLES, SCOPE_INCIDENT, ukc_handle_incident_get },
+  { "incidents.query", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incidents_query },
+  { "incidents.stats", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incidents_stats },
+  { "incidents.export", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incidents_export },
+  { "incident.options", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incident_options },
 };
 
 /* ---- connections ---- */
 
-static UkConsoleConn *
-conn_ref(UkConsoleConn *c)
+UkConsoleConn *
+ukc_conn_ref(UkConsoleConn *c)
 {
   c->ref_count++;
   return c;
 }
 
-static void
-conn_unref(UkConsoleConn *c)
+void
+ukc_conn_unref(UkConsoleConn *c)
 {
   if (--c->ref_count > 0)
     return;
@@ -113,8 +77,8 @@ conn_unref(UkConsoleConn *c)
   g_free(c);
 }
 
-static void
-conn_send(UkConsoleConn *c, JsonBuilder *b)
+void
+ukc_send(UkConsoleConn *c, JsonBuilder *b)
 {
   if (c->closed)
     return;
@@ -126,8 +90,8 @@ conn_send(UkConsoleConn *c, JsonBuilder *b)
   c->send(c->sink, text, len);
 }
 
-static JsonBuilder *
-reply_begin(const char *kind, JsonNode *id, const char *request)
+JsonBuilder *
+ukc_reply_begin(const char *kind, JsonNode *id, const char *request)
 {
   JsonBuilder *b = json_builder_new();
   json_builder_begin_object(b);
@@ -146,44 +110,39 @@ reply_begin(const char *kind, JsonNode *id, const char *request)
   return b;
 }
 
-static void send_error(UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
-                       const char *format, ...) G_GNUC_PRINTF(5, 6);
-
-static void
-send_error(UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
-           const char *format, ...)
+void
+ukc_send_error(UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
+               const char *format, ...)
 {
   va_list args;
   va_start(args, format);
   g_autofree gchar *message = g_strdup_vprintf(format, args);
   va_end(args);
-  g_autoptr(JsonBuilder) b = reply_begin("error", id, request);
+  g_autoptr(JsonBuilder) b = ukc_reply_begin("error", id, request);
   json_builder_set_member_name(b, "code");
   json_builder_add_string_value(b, code);
   json_builder_set_member_name(b, "message");
   json_builder_add_string_value(b, message);
   json_builder_end_object(b);
-  conn_send(c, b);
+  ukc_send(c, b);
 }
-
-#define req_error(req, code, ...) send_error((req)->conn, (req)->id, (req)->type, code, __VA_ARGS__)
 
 /* Starts a result reply; the handler adds members and calls req_finish. */
-static JsonBuilder *
-req_result(Request *req)
+JsonBuilder *
+ukc_result(Request *req)
 {
-  return reply_begin("result", req->id, req->type);
+  return ukc_reply_begin("result", req->id, req->type);
 }
 
-static void
-req_finish(Request *req, JsonBuilder *b)
+void
+ukc_finish(Request *req, JsonBuilder *b)
 {
   json_builder_end_object(b);
-  conn_send(req->conn, b);
+  ukc_send(req->conn, b);
 }
 
-static void
-add_time(JsonBuilder *b, const char *name, gint64 t_90k)
+void
+ukc_add_time(JsonBuilder *b, const char *name, gint64 t_90k)
 {
   json_builder_set_member_name(b, name);
   if (t_90k) {
@@ -194,8 +153,8 @@ add_time(JsonBuilder *b, const char *name, gint64 t_90k)
   }
 }
 
-static void
-add_string(JsonBuilder *b, const char *name, const char *value)
+void
+ukc_add_string(JsonBuilder *b, const char *name, const char *value)
 {
   json_builder_set_member_name(b, name);
   if (value)
@@ -204,16 +163,16 @@ add_string(JsonBuilder *b, const char *name, const char *value)
     json_builder_add_null_value(b);
 }
 
-static void
-add_int(JsonBuilder *b, const char *name, gint64 value)
+void
+ukc_add_int(JsonBuilder *b, const char *name, gint64 value)
 {
   json_builder_set_member_name(b, name);
   json_builder_add_int_value(b, value);
 }
 
-static void
-audit(UkConsole *console, const char *actor, const char *action, const char *camera,
-      const char *area, const char *detail)
+void
+ukc_audit(UkConsole *console, const char *actor, const char *action, const char *camera,
+          const char *area, const char *detail)
 {
   UkAuditEntry e
       = { .actor = actor, .action = action, .camera = camera, .area = area, .detail = detail };
@@ -223,14 +182,14 @@ audit(UkConsole *console, const char *actor, const char *action, const char *cam
 }
 
 /* A JSON object text {"peer": ..., more...} for audit details. */
-static gchar *
-detail_json(const char *peer, const char *key, const char *value)
+gchar *
+ukc_detail_json(const char *peer, const char *key, const char *value)
 {
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string(b, "peer", peer);
+  ukc_add_string(b, "peer", peer);
   if (key)
-    add_string(b, key, value);
+    ukc_add_string(b, key, value);
   json_builder_end_object(b);
   g_autoptr(JsonNode) root = json_builder_get_root(b);
   return json_to_string(root, FALSE);
@@ -240,8 +199,8 @@ detail_json(const char *peer, const char *key, const char *value)
 
 /* Reads an optional (or @required) string member of at most @max bytes.
  * Sends the error and returns FALSE when it is wrong. */
-static gboolean
-get_string(Request *req, const char *name, gboolean required, gsize max, const char **out)
+gboolean
+ukc_get_string(Request *req, const char *name, gboolean required, gsize max, const char **out)
 {
   *out = NULL;
   JsonNode *node = json_object_get_member(req->msg, name);
@@ -264,12 +223,12 @@ get_string(Request *req, const char *name, gboolean required, gsize max, const c
   return TRUE;
 }
 
-static gboolean
-get_time(Request *req, const char *name, gint64 *out)
+gboolean
+ukc_get_time(Request *req, const char *name, gint64 *out)
 {
   const char *text;
   *out = 0;
-  if (!get_string(req, name, FALSE, 64, &text))
+  if (!ukc_get_string(req, name, FALSE, 64, &text))
     return FALSE;
   if (!text)
     return TRUE;
@@ -281,8 +240,8 @@ get_time(Request *req, const char *name, gint64 *out)
   return TRUE;
 }
 
-static gboolean
-get_uint(Request *req, const char *name, gint64 min, gint64 max, gint64 def, gint64 *out)
+gboolean
+ukc_get_uint(Request *req, const char *name, gint64 min, gint64 max, gint64 def, gint64 *out)
 {
   *out = def;
   JsonNode *node = json_object_get_member(req->msg, name);
@@ -313,7 +272,7 @@ typedef struct {
 static void
 login_job_free(LoginJob *job)
 {
-  conn_unref(job->conn);
+  ukc_conn_unref(job->conn);
   if (job->id)
     json_node_unref(job->id);
   g_free(job->name);
@@ -360,8 +319,8 @@ login_finish(UkConsole *console, const char *name, gboolean password_ok, const c
     why = "expired";
   if (why) {
     console->logins_failed++;
-    g_autofree gchar *detail = detail_json(peer, "reason", why);
-    audit(console, name, "login_failed", NULL, NULL, detail);
+    g_autofree gchar *detail = ukc_detail_json(peer, "reason", why);
+    ukc_audit(console, name, "login_failed", NULL, NULL, detail);
     if (user && g_str_equal(why, "bad_password"))
       uk_store_user_login_failed(console->store, user->id, console->config->lockout_failures,
                                  (gint64)console->config->lockout_minutes * 60 * UK_TIME_HZ, NULL);
@@ -388,8 +347,8 @@ login_finish(UkConsole *console, const char *name, gboolean password_ok, const c
     *message = g_strdup_printf("cannot start a session: %s", error->message);
     return NULL;
   }
-  g_autofree gchar *detail = detail_json(peer, NULL, NULL);
-  audit(console, user->name, "login", NULL, NULL, detail);
+  g_autofree gchar *detail = ukc_detail_json(peer, NULL, NULL);
+  ukc_audit(console, user->name, "login", NULL, NULL, detail);
   *user_id = user->id;
   return token;
 }
@@ -410,7 +369,7 @@ login_done(GObject *source, GAsyncResult *result, gpointer data)
   g_autofree gchar *token
       = login_finish(c->console, job->name, job->ok, c->peer, &user_id, &code, &message);
   if (!token) {
-    send_error(c, job->id, "login", code, "%s", message);
+    ukc_send_error(c, job->id, "login", code, "%s", message);
     return;
   }
   uk_session_token_hash(token, c->session_hash);
@@ -422,8 +381,8 @@ static void
 handle_login(Request *req)
 {
   const char *name, *password;
-  if (!get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name)
-      || !get_string(req, "password", TRUE, MAX_PASSWORD_LENGTH, &password))
+  if (!ukc_get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name)
+      || !ukc_get_string(req, "password", TRUE, MAX_PASSWORD_LENGTH, &password))
     return;
   if (req->conn->login_pending) {
     req_error(req, "busy", "a login is already being checked on this connection");
@@ -431,7 +390,7 @@ handle_login(Request *req)
   }
   g_autoptr(UkUser) user = uk_store_user_get(req->conn->console->store, name, NULL);
   LoginJob *job = g_new0(LoginJob, 1);
-  job->conn = conn_ref(req->conn);
+  job->conn = ukc_conn_ref(req->conn);
   job->id = json_node_copy(req->id);
   job->name = g_strdup(name);
   job->password = g_strdup(password);
@@ -453,9 +412,9 @@ add_user_areas(UkConsole *console, JsonBuilder *b, const UkUser *user)
     const UkAuthorisation *a = user->areas->pdata[i];
     const UkAreaConfig *area = uk_config_find_area(console->config, a->area);
     json_builder_begin_object(b);
-    add_string(b, "area", a->area);
-    add_string(b, "name", area ? area->name : NULL);
-    add_time(b, "valid_until", a->valid_until_90k);
+    ukc_add_string(b, "area", a->area);
+    ukc_add_string(b, "name", area ? area->name : NULL);
+    ukc_add_time(b, "valid_until", a->valid_until_90k);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -466,16 +425,16 @@ send_session(UkConsoleConn *c, JsonNode *id, const char *request)
 {
   g_autoptr(UkUser) user = uk_store_user_get_by_id(c->console->store, c->user_id, NULL);
   if (!user) {
-    send_error(c, id, request, "internal", "the account disappeared");
+    ukc_send_error(c, id, request, "internal", "the account disappeared");
     return;
   }
-  g_autoptr(JsonBuilder) b = reply_begin("result", id, request);
-  add_string(b, "user", user->name);
-  add_string(b, "role", uk_role_name(user->role));
-  add_time(b, "valid_until", user->valid_until_90k);
+  g_autoptr(JsonBuilder) b = ukc_reply_begin("result", id, request);
+  ukc_add_string(b, "user", user->name);
+  ukc_add_string(b, "role", uk_role_name(user->role));
+  ukc_add_time(b, "valid_until", user->valid_until_90k);
   add_user_areas(c->console, b, user);
   json_builder_end_object(b);
-  conn_send(c, b);
+  ukc_send(c, b);
 }
 
 static void
@@ -489,11 +448,11 @@ handle_logout(Request *req)
 {
   UkConsoleConn *c = req->conn;
   uk_store_session_end(c->console->store, c->session_hash, NULL);
-  g_autofree gchar *detail = detail_json(c->peer, NULL, NULL);
-  audit(c->console, req->user->name, "logout", NULL, NULL, detail);
+  g_autofree gchar *detail = ukc_detail_json(c->peer, NULL, NULL);
+  ukc_audit(c->console, req->user->name, "logout", NULL, NULL, detail);
   c->user_id = 0;
-  g_autoptr(JsonBuilder) b = req_result(req);
-  req_finish(req, b);
+  g_autoptr(JsonBuilder) b = ukc_result(req);
+  ukc_finish(req, b);
 }
 
 /* ---- cameras ---- */
@@ -511,19 +470,19 @@ add_camera(UkConsole *console, JsonBuilder *b, const UkCameraStatus *cam)
 {
   const UkAreaConfig *area = uk_config_find_area(console->config, cam->area);
   json_builder_begin_object(b);
-  add_string(b, "camera", cam->id);
-  add_string(b, "name", cam->name);
-  add_string(b, "area", cam->area);
-  add_string(b, "area_name", area ? area->name : NULL);
-  add_string(b, "location", cam->location);
-  add_string(b, "state", cam->state);
-  add_string(b, "codec", cam->codec);
+  ukc_add_string(b, "camera", cam->id);
+  ukc_add_string(b, "name", cam->name);
+  ukc_add_string(b, "area", cam->area);
+  ukc_add_string(b, "area_name", area ? area->name : NULL);
+  ukc_add_string(b, "location", cam->location);
+  ukc_add_string(b, "state", cam->state);
+  ukc_add_string(b, "codec", cam->codec);
   json_builder_set_member_name(b, "fps");
   json_builder_add_double_value(b, (double)(gint64)(cam->fps * 10 + 0.5) / 10);
-  add_int(b, "bitrate_bps", (gint64)cam->bitrate_bps);
-  add_time(b, "last_frame", cam->last_frame_90k);
-  add_int(b, "reconnects", cam->reconnects);
-  add_string(b, "last_error", cam->last_error);
+  ukc_add_int(b, "bitrate_bps", (gint64)cam->bitrate_bps);
+  ukc_add_time(b, "last_frame", cam->last_frame_90k);
+  ukc_add_int(b, "reconnects", cam->reconnects);
+  ukc_add_string(b, "last_error", cam->last_error);
   json_builder_end_object(b);
 }
 
@@ -532,7 +491,7 @@ handle_cameras_list(Request *req)
 {
   UkConsole *console = req->conn->console;
   gint64 now = uk_time_now_90k();
-  g_autoptr(JsonBuilder) b = req_result(req);
+  g_autoptr(JsonBuilder) b = ukc_result(req);
   json_builder_set_member_name(b, "cameras");
   json_builder_begin_array(b);
   const GPtrArray *cams = uk_camera_board_list(console->cameras);
@@ -540,16 +499,16 @@ handle_cameras_list(Request *req)
     if (may_see_camera(console, req->user, cams->pdata[i], now))
       add_camera(console, b, cams->pdata[i]);
   json_builder_end_array(b);
-  req_finish(req, b);
+  ukc_finish(req, b);
 }
 
 static void
 handle_camera_status(Request *req)
 {
-  g_autoptr(JsonBuilder) b = req_result(req);
+  g_autoptr(JsonBuilder) b = ukc_result(req);
   json_builder_set_member_name(b, "camera");
   add_camera(req->conn->console, b, req->camera);
-  req_finish(req, b);
+  ukc_finish(req, b);
 }
 
 /* ---- audit ---- */
@@ -560,12 +519,12 @@ handle_audit_query(Request *req)
   UkConsole *console = req->conn->console;
   gint64 from, to, after, limit;
   const char *actor, *action, *camera;
-  if (!get_time(req, "from", &from) || !get_time(req, "to", &to)
-      || !get_string(req, "actor", FALSE, MAX_NAME_LENGTH, &actor)
-      || !get_string(req, "action", FALSE, MAX_NAME_LENGTH, &action)
-      || !get_string(req, "camera", FALSE, MAX_NAME_LENGTH, &camera)
-      || !get_uint(req, "after", 0, G_MAXINT64, 0, &after)
-      || !get_uint(req, "limit", 1, AUDIT_PAGE_MAX, AUDIT_PAGE_DEFAULT, &limit))
+  if (!ukc_get_time(req, "from", &from) || !ukc_get_time(req, "to", &to)
+      || !ukc_get_string(req, "actor", FALSE, MAX_NAME_LENGTH, &actor)
+      || !ukc_get_string(req, "action", FALSE, MAX_NAME_LENGTH, &action)
+      || !ukc_get_string(req, "camera", FALSE, MAX_NAME_LENGTH, &camera)
+      || !ukc_get_uint(req, "after", 0, G_MAXINT64, 0, &after)
+      || !ukc_get_uint(req, "limit", 1, AUDIT_PAGE_MAX, AUDIT_PAGE_DEFAULT, &limit))
     return;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) rows
@@ -574,21 +533,21 @@ handle_audit_query(Request *req)
     req_error(req, "internal", "%s", error->message);
     return;
   }
-  g_autoptr(JsonBuilder) b = req_result(req);
+  g_autoptr(JsonBuilder) b = ukc_result(req);
   json_builder_set_member_name(b, "rows");
   json_builder_begin_array(b);
   g_autoptr(JsonParser) parser = json_parser_new();
   for (guint i = 0; i < rows->len; i++) {
     UkAuditRow *r = rows->pdata[i];
     json_builder_begin_object(b);
-    add_int(b, "seq", r->id);
-    add_time(b, "time", r->time_90k);
-    add_string(b, "actor", r->actor);
-    add_string(b, "action", r->action);
-    add_string(b, "camera", r->camera);
-    add_string(b, "area", r->area);
-    add_time(b, "from", r->from_90k);
-    add_time(b, "to", r->to_90k);
+    ukc_add_int(b, "seq", r->id);
+    ukc_add_time(b, "time", r->time_90k);
+    ukc_add_string(b, "actor", r->actor);
+    ukc_add_string(b, "action", r->action);
+    ukc_add_string(b, "camera", r->camera);
+    ukc_add_string(b, "area", r->area);
+    ukc_add_time(b, "from", r->from_90k);
+    ukc_add_time(b, "to", r->to_90k);
     json_builder_set_member_name(b, "detail");
     if (json_parser_load_from_data(parser, r->detail, -1, NULL))
       json_builder_add_value(b, json_node_copy(json_parser_get_root(parser)));
@@ -599,9 +558,9 @@ handle_audit_query(Request *req)
   json_builder_end_array(b);
   json_builder_set_member_name(b, "more");
   json_builder_add_boolean_value(b, rows->len == (guint)limit);
-  req_finish(req, b);
-  g_autofree gchar *detail = detail_json(req->conn->peer, "filter", actor ? actor : "");
-  audit(console, req->user->name, "audit_read", camera, NULL, detail);
+  ukc_finish(req, b);
+  g_autofree gchar *detail = ukc_detail_json(req->conn->peer, "filter", actor ? actor : "");
+  ukc_audit(console, req->user->name, "audit_read", camera, NULL, detail);
 }
 
 static void
@@ -612,17 +571,17 @@ handle_audit_verify(Request *req)
   g_autoptr(GError) error = NULL;
   g_autofree gchar *head = g_strconcat(console->config->database_path, ".audit-head", NULL);
   gboolean ok = uk_store_audit_verify(console->store, head, &rows, &bad, &error);
-  g_autoptr(JsonBuilder) b = req_result(req);
+  g_autoptr(JsonBuilder) b = ukc_result(req);
   json_builder_set_member_name(b, "intact");
   json_builder_add_boolean_value(b, ok);
-  add_int(b, "rows", rows);
+  ukc_add_int(b, "rows", rows);
   json_builder_set_member_name(b, "first_bad_row");
   if (ok)
     json_builder_add_null_value(b);
   else
     json_builder_add_int_value(b, bad);
-  add_string(b, "message", ok ? NULL : error->message);
-  req_finish(req, b);
+  ukc_add_string(b, "message", ok ? NULL : error->message);
+  ukc_finish(req, b);
 }
 
 /* ---- users ---- */
@@ -637,23 +596,24 @@ handle_users_list(Request *req)
     req_error(req, "internal", "%s", error->message);
     return;
   }
-  g_autoptr(JsonBuilder) b = req_result(req);
+  g_autoptr(JsonBuilder) b = ukc_result(req);
   json_builder_set_member_name(b, "users");
   json_builder_begin_array(b);
   for (guint i = 0; i < users->len; i++) {
     UkUser *u = users->pdata[i];
     json_builder_begin_object(b);
-    add_string(b, "user", u->name);
-    add_string(b, "role", uk_role_name(u->role));
+    ukc_add_string(b, "user", u->name);
+    ukc_add_string(b, "role", uk_role_name(u->role));
     json_builder_set_member_name(b, "disabled");
     json_builder_add_boolean_value(b, u->disabled);
-    add_time(b, "valid_until", u->valid_until_90k);
-    add_time(b, "locked_until", u->locked_until_90k > uk_time_now_90k() ? u->locked_until_90k : 0);
+    ukc_add_time(b, "valid_until", u->valid_until_90k);
+    ukc_add_time(b, "locked_until",
+                 u->locked_until_90k > uk_time_now_90k() ? u->locked_until_90k : 0);
     add_user_areas(console, b, u);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
-  req_finish(req, b);
+  ukc_finish(req, b);
 }
 
 static void
@@ -662,9 +622,9 @@ handle_user_authorise(Request *req)
   UkConsole *console = req->conn->console;
   const char *name, *area;
   gint64 until;
-  if (!get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name)
-      || !get_string(req, "area", TRUE, MAX_NAME_LENGTH, &area)
-      || !get_time(req, "valid_until", &until))
+  if (!ukc_get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name)
+      || !ukc_get_string(req, "area", TRUE, MAX_NAME_LENGTH, &area)
+      || !ukc_get_time(req, "valid_until", &until))
     return;
   if (!uk_config_find_area(console->config, area)) {
     req_error(req, "not_found", "unknown area '%s'", area);
@@ -686,17 +646,17 @@ handle_user_authorise(Request *req)
     req_error(req, "internal", "%s", error->message);
     return;
   }
-  g_autofree gchar *detail = detail_json(req->conn->peer, "user", name);
-  audit(console, req->user->name, "authorisation_granted", NULL, area, detail);
+  g_autofree gchar *detail = ukc_detail_json(req->conn->peer, "user", name);
+  ukc_audit(console, req->user->name, "authorisation_granted", NULL, area, detail);
   if (!uk_store_commit(console->store, &error)) {
     req_error(req, "internal", "%s", error->message);
     return;
   }
-  g_autoptr(JsonBuilder) b = req_result(req);
-  add_string(b, "user", name);
-  add_string(b, "area", area);
-  add_time(b, "valid_until", until);
-  req_finish(req, b);
+  g_autoptr(JsonBuilder) b = ukc_result(req);
+  ukc_add_string(b, "user", name);
+  ukc_add_string(b, "area", area);
+  ukc_add_time(b, "valid_until", until);
+  ukc_finish(req, b);
 }
 
 /* ---- the gate ---- */
@@ -738,16 +698,16 @@ handle_message(UkConsoleConn *c, const char *text, gsize len)
   g_autoptr(GError) error = NULL;
   c->console->messages++;
   if (!g_utf8_validate(text, len, NULL)) {
-    send_error(c, NULL, NULL, "bad_json", "the message is not UTF-8 text");
+    ukc_send_error(c, NULL, NULL, "bad_json", "the message is not UTF-8 text");
     return;
   }
   if (!json_parser_load_from_data(parser, text, len, &error)) {
-    send_error(c, NULL, NULL, "bad_json", "the message is not valid JSON: %s", error->message);
+    ukc_send_error(c, NULL, NULL, "bad_json", "the message is not valid JSON: %s", error->message);
     return;
   }
   JsonNode *root = json_parser_get_root(parser);
   if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-    send_error(c, NULL, NULL, "bad_message", "a message is a JSON object");
+    ukc_send_error(c, NULL, NULL, "bad_message", "a message is a JSON object");
     return;
   }
   JsonObject *msg = json_node_get_object(root);
@@ -764,18 +724,18 @@ handle_message(UkConsoleConn *c, const char *text, gsize len)
       && json_node_get_value_type(type_node) == G_TYPE_STRING)
     type = json_node_get_string(type_node);
   if (!type) {
-    send_error(c, id, NULL, "bad_message", "'type' is required and must be a string");
+    ukc_send_error(c, id, NULL, "bad_message", "'type' is required and must be a string");
     return;
   }
   const MessageSpec *spec = find_spec(type);
   if (!spec) {
     g_autofree gchar *shown = g_strndup(type, 64);
-    send_error(c, id, NULL, "unknown_type", "unknown message type '%s'", shown);
+    ukc_send_error(c, id, NULL, "unknown_type", "unknown message type '%s'", shown);
     return;
   }
   if (!id) {
-    send_error(c, NULL, type, "bad_message",
-               "'id' is required: a string of at most 128 bytes or a whole number");
+    ukc_send_error(c, NULL, type, "bad_message",
+                   "'id' is required: a string of at most 128 bytes or a whole number");
     return;
   }
 
@@ -801,7 +761,7 @@ handle_message(UkConsoleConn *c, const char *text, gsize len)
   }
   if (spec->scope == SCOPE_CAMERA) {
     const char *camera;
-    if (!get_string(&req, "camera", TRUE, MAX_NAME_LENGTH, &camera))
+    if (!ukc_get_string(&req, "camera", TRUE, MAX_NAME_LENGTH, &camera))
       return;
     req.camera = uk_camera_board_get(c->console->cameras, camera);
     if (!req.camera) {
@@ -812,6 +772,26 @@ handle_message(UkConsoleConn *c, const char *text, gsize len)
       req_error(&req, "forbidden", "no authorisation for area '%s'", req.camera->area);
       return;
     }
+  }
+  g_autoptr(UkIncident) incident = NULL;
+  if (spec->scope == SCOPE_INCIDENT) {
+    gint64 iid;
+    if (!json_object_has_member(msg, "incident")) {
+      req_error(&req, "bad_message", "'incident' is required");
+      return;
+    }
+    if (!ukc_get_uint(&req, "incident", 1, G_MAXINT64, 0, &iid))
+      return;
+    incident = uk_store_incident_get(c->console->store, iid, FALSE, NULL);
+    if (!incident) {
+      req_error(&req, "not_found", "no incident %" G_GINT64_FORMAT, iid);
+      return;
+    }
+    if (!uk_user_may_area(user, incident->area, uk_time_now_90k())) {
+      req_error(&req, "forbidden", "no authorisation for area '%s'", incident->area);
+      return;
+    }
+    req.incident = incident;
   }
   spec->handler(&req);
 }
@@ -826,6 +806,7 @@ uk_console_new(UkStore *store, const UkConfig *config, UkCameraBoard *cameras)
   console->config = config;
   console->cameras = cameras;
   console->conns = g_hash_table_new(NULL, NULL);
+  g_queue_init(&console->writes);
   return console;
 }
 
@@ -835,6 +816,7 @@ uk_console_free(UkConsole *console)
   if (!console)
     return;
   g_clear_pointer(&console->server, uk_server_free);
+  ukc_incidents_clear(console);
   /* Connections still open belong to the server, which closed them above. */
   g_hash_table_destroy(console->conns);
   g_free(console);
@@ -861,14 +843,14 @@ uk_console_conn_new(UkConsole *console, UkConsoleSendFunc send, gpointer sink, c
   }
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_object(b);
-  add_string(b, "type", "hello");
-  add_string(b, "protocol", UK_SERVER_PROTOCOL);
-  add_int(b, "version", UK_PROTOCOL_VERSION);
-  add_string(b, "server", "uitkijk " PROJECT_VERSION);
+  ukc_add_string(b, "type", "hello");
+  ukc_add_string(b, "protocol", UK_SERVER_PROTOCOL);
+  ukc_add_int(b, "version", UK_PROTOCOL_VERSION);
+  ukc_add_string(b, "server", "uitkijk " PROJECT_VERSION);
   json_builder_set_member_name(b, "logged_in");
   json_builder_add_boolean_value(b, c->user_id != 0);
   json_builder_end_object(b);
-  conn_send(c, b);
+  ukc_send(c, b);
   return c;
 }
 
@@ -883,10 +865,10 @@ void
 uk_console_conn_refused(UkConsoleConn *c, const char *code, gsize size)
 {
   if (g_str_equal(code, "message_too_large"))
-    send_error(c, NULL, NULL, code,
-               "the message has %" G_GSIZE_FORMAT " bytes; at most 65536 are accepted", size);
+    ukc_send_error(c, NULL, NULL, code,
+                   "the message has %" G_GSIZE_FORMAT " bytes; at most 65536 are accepted", size);
   else
-    send_error(c, NULL, NULL, code, "only text (JSON) messages are accepted");
+    ukc_send_error(c, NULL, NULL, code, "only text (JSON) messages are accepted");
 }
 
 void
@@ -894,27 +876,41 @@ uk_console_conn_closed(UkConsoleConn *c)
 {
   c->closed = TRUE;
   g_hash_table_remove(c->console->conns, c);
-  conn_unref(c);
+  ukc_conn_unref(c);
 }
 
 void
-uk_console_broadcast(UkConsole *console, const char *area, const char *event_json)
+ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json)
 {
   GHashTableIter it;
   gpointer key;
   gint64 now = uk_time_now_90k();
+  gsize len = strlen(event_json);
   g_hash_table_iter_init(&it, console->conns);
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     UkConsoleConn *c = key;
     if (!c->user_id || c->closed)
       continue;
-    if (area) {
-      g_autoptr(UkUser) user = uk_store_user_get_by_id(console->store, c->user_id, NULL);
-      if (!user || !uk_user_may_area(user, area, now))
-        continue;
-    }
-    c->send(c->sink, event_json, strlen(event_json));
+    g_autoptr(UkUser) user = uk_store_user_get_by_id(console->store, c->user_id, NULL);
+    if (!user || !uk_user_is_active(user, now) || !(ROLE(user->role) & roles))
+      continue;
+    if (area && !uk_user_may_area(user, area, now))
+      continue;
+    c->send(c->sink, event_json, len);
   }
+}
+
+void
+uk_console_broadcast(UkConsole *console, const char *area, const char *event_json)
+{
+  ukc_broadcast(console, area, ALL_ROLES, event_json);
+}
+
+void
+uk_console_set_locator(UkConsole *console, UkConsoleLocateFunc func, gpointer user_data)
+{
+  console->locate = func;
+  console->locate_data = user_data;
 }
 
 guint
@@ -960,8 +956,11 @@ uk_console_metrics(UkConsole *console, GString *out)
                          "uitkijk_console_messages_total %" G_GUINT64_FORMAT "\n"
                          "# HELP uitkijk_console_logins_failed_total Failed console logins.\n"
                          "# TYPE uitkijk_console_logins_failed_total counter\n"
-                         "uitkijk_console_logins_failed_total %" G_GUINT64_FORMAT "\n",
-                         console->messages, console->logins_failed);
+                         "uitkijk_console_logins_failed_total %" G_GUINT64_FORMAT "\n"
+                         "# HELP uitkijk_incidents_logged_total Incidents logged (durable).\n"
+                         "# TYPE uitkijk_incidents_logged_total counter\n"
+                         "uitkijk_incidents_logged_total %" G_GUINT64_FORMAT "\n",
+                         console->messages, console->logins_failed, console->incidents_logged);
 }
 
 /* ---- the server's callbacks ---- */
@@ -1031,8 +1030,8 @@ on_http_login(const char *body, gsize len, const char *peer, gint64 *max_age_s, 
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "ok");
     json_builder_add_boolean_value(b, FALSE);
-    add_string(b, "code", code);
-    add_string(b, "message", message);
+    ukc_add_string(b, "code", code);
+    ukc_add_string(b, "message", message);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     *reply = json_to_string(root, FALSE);

@@ -27,6 +27,12 @@ UkConsole *uk_console_new(UkStore *store, const UkConfig *config, UkCameraBoard 
 void uk_console_free(UkConsole *console);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkConsole, uk_console_free)
 
+/* Resolves @camera's wall-clock instant @t_90k to the recorded frame on
+ * screen then: fills @frame_90k, @rel_path (transfer full) and @pts_90k. */
+typedef gboolean (*UkConsoleLocateFunc)(const char *camera, gint64 t_90k, gint64 *frame_90k,
+                                        gchar **rel_path, gint64 *pts_90k, gpointer user_data);
+void uk_console_set_locator(UkConsole *console, UkConsoleLocateFunc func, gpointer user_data);
+
 /* Starts the HTTP/websocket server on @loop as the config says. */
 gboolean uk_console_listen(UkConsole *console, GMainLoop *loop, GError **error);
 /* The port listened on (0 before uk_console_listen). */

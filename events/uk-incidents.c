@@ -1,0 +1,274 @@
+/* uk-incidents: the append-only incident log in sqlite. */
+#include "uk-incidents.h"
+
+#include "uk-store-private.h"
+#include "uk-time.h"
+
+static void
+change_free(UkIncidentChange *c)
+{
+  g_free(c->author);
+  g_free(c->field);
+  g_free(c->value);
+  g_free(c->note);
+  g_free(c);
+}
+
+void
+uk_incident_free(UkIncident *i)
+{
+  if (!i)
+    return;
+  g_free(i->area);
+  g_free(i->camera);
+  g_free(i->cameras_json);
+  g_free(i->source);
+  g_free(i->frame_path);
+  g_free(i->category);
+  g_free(i->severity);
+  g_free(i->description);
+  g_free(i->actions_json);
+  g_free(i->created_by);
+  g_free(i->status);
+  g_clear_pointer(&i->history, g_ptr_array_unref);
+  g_free(i);
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *st, int col, const char *text)
+{
+  if (text)
+    sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, col);
+}
+
+gboolean
+uk_store_incident_add(UkStore *s, UkIncident *i, GError **error)
+{
+  sqlite3_stmt *st = uk_store_stmt(
+      s,
+      "INSERT INTO incident (area, camera, cameras, position_90k, source, frame_90k, frame_path, "
+      "frame_pts_90k, category, severity, description, actions, created_90k, created_by) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      error);
+  if (!st)
+    return FALSE;
+  if (!i->created_90k)
+    i->created_90k = uk_time_now_90k();
+  sqlite3_bind_text(st, 1, i->area, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 2, i->camera, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 3, i->cameras_json, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 4, i->position_90k);
+  sqlite3_bind_text(st, 5, i->source, -1, SQLITE_TRANSIENT);
+  if (i->frame_path) {
+    sqlite3_bind_int64(st, 6, i->frame_90k);
+    sqlite3_bind_text(st, 7, i->frame_path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 8, i->frame_pts_90k);
+  } else {
+    sqlite3_bind_null(st, 6);
+    sqlite3_bind_null(st, 7);
+    sqlite3_bind_null(st, 8);
+  }
+  sqlite3_bind_text(st, 9, i->category, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 10, i->severity, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 11, i->description, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 12, i->actions_json, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 13, i->created_90k);
+  sqlite3_bind_text(st, 14, i->created_by, -1, SQLITE_TRANSIENT);
+  if (!uk_store_step_done(s, st, error))
+    return FALSE;
+  i->id = sqlite3_last_insert_rowid(s->db);
+  st = uk_store_stmt(s, "INSERT INTO incident_fts (rowid, text) VALUES (?, ?)", error);
+  if (!st)
+    return FALSE;
+  g_autofree gchar *text = g_strdup_printf("%s %s", i->description, i->category);
+  sqlite3_bind_int64(st, 1, i->id);
+  sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+  return uk_store_step_done(s, st, error);
+}
+
+gboolean
+uk_store_incident_change(UkStore *s, gint64 id, const char *author, const char *field,
+                         const char *value_json, const char *note, GError **error)
+{
+  sqlite3_stmt *st = uk_store_stmt(s,
+                                   "INSERT INTO incident_change (incident_id, time_90k, author, "
+                                   "field, value, note) VALUES (?, ?, ?, ?, ?, ?)",
+                                   error);
+  if (!st)
+    return FALSE;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, uk_time_now_90k());
+  sqlite3_bind_text(st, 3, author, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, field, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 5, value_json, -1, SQLITE_TRANSIENT);
+  bind_text_or_null(st, 6, note);
+  if (!uk_store_step_done(s, st, error))
+    return FALSE;
+  /* Amended text and notes become searchable too. */
+  st = uk_store_stmt(
+      s,
+      "UPDATE incident_fts SET text = text || ' ' || coalesce(json_extract(?2, '$'), '') "
+      "|| ' ' || coalesce(?3, '') WHERE rowid = ?1",
+      error);
+  if (!st)
+    return FALSE;
+  sqlite3_bind_int64(st, 1, id);
+  if (g_str_equal(field, "description") || g_str_equal(field, "note"))
+    sqlite3_bind_text(st, 2, value_json, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_text(st, 2, "\"\"", -1, SQLITE_STATIC);
+  bind_text_or_null(st, 3, note);
+  return uk_store_step_done(s, st, error);
+}
+
+#define INCIDENT_COLUMNS                                                                           \
+  "id, area, camera, cameras, position_90k, source, frame_90k, frame_path, frame_pts_90k, "        \
+  "category, severity, description, actions, created_90k, created_by, status, changes"
+
+static gchar *
+column_text(sqlite3_stmt *st, int col)
+{
+  return g_strdup((const char *)sqlite3_column_text(st, col));
+}
+
+static UkIncident *
+incident_from_stmt(sqlite3_stmt *st)
+{
+  UkIncident *i = g_new0(UkIncident, 1);
+  i->id = sqlite3_column_int64(st, 0);
+  i->area = column_text(st, 1);
+  i->camera = column_text(st, 2);
+  i->cameras_json = column_text(st, 3);
+  i->position_90k = sqlite3_column_int64(st, 4);
+  i->source = column_text(st, 5);
+  i->frame_90k = sqlite3_column_int64(st, 6);
+  i->frame_path = column_text(st, 7);
+  i->frame_pts_90k = sqlite3_column_int64(st, 8);
+  i->category = column_text(st, 9);
+  i->severity = column_text(st, 10);
+  i->description = column_text(st, 11);
+  i->actions_json = column_text(st, 12);
+  i->created_90k = sqlite3_column_int64(st, 13);
+  i->created_by = column_text(st, 14);
+  i->status = column_text(st, 15);
+  i->changes = sqlite3_column_int(st, 16);
+  return i;
+}
+
+UkIncident *
+uk_store_incident_get(UkStore *s, gint64 id, gboolean history, GError **error)
+{
+  sqlite3_stmt *st
+      = uk_store_stmt(s, "SELECT " INCIDENT_COLUMNS " FROM incident_now WHERE id = ?", error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64(st, 1, id);
+  g_autoptr(UkIncident) i = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    i = incident_from_stmt(st);
+  sqlite3_reset(st);
+  if (!i) {
+    g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no incident %" G_GINT64_FORMAT,
+                id);
+    return NULL;
+  }
+  if (!history)
+    return g_steal_pointer(&i);
+  st = uk_store_stmt(s,
+                     "SELECT id, time_90k, author, field, value, note FROM incident_change "
+                     "WHERE incident_id = ? ORDER BY id",
+                     error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64(st, 1, id);
+  i->history = g_ptr_array_new_with_free_func((GDestroyNotify)change_free);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    UkIncidentChange *c = g_new0(UkIncidentChange, 1);
+    c->id = sqlite3_column_int64(st, 0);
+    c->time_90k = sqlite3_column_int64(st, 1);
+    c->author = column_text(st, 2);
+    c->field = column_text(st, 3);
+    c->value = column_text(st, 4);
+    c->note = column_text(st, 5);
+    g_ptr_array_add(i->history, c);
+  }
+  sqlite3_reset(st);
+  return g_steal_pointer(&i);
+}
+
+/* Free text -> an FTS5 query where every word must occur, as a quoted
+ * prefix: no FTS5 syntax from the user reaches the parser. (transfer full) */
+static gchar *
+fts_query(const char *text)
+{
+  if (!text)
+    return NULL;
+  g_auto(GStrv) words = g_strsplit_set(text, " \t\r\n", -1);
+  g_autoptr(GString) q = g_string_new(NULL);
+  for (gsize k = 0; words[k]; k++) {
+    if (!*words[k])
+      continue;
+    if (q->len)
+      g_string_append_c(q, ' ');
+    g_string_append_c(q, '"');
+    for (const char *p = words[k]; *p; p++) {
+      if (*p == '"')
+        g_string_append_c(q, '"');
+      g_string_append_c(q, *p);
+    }
+    g_string_append(q, "\"*");
+  }
+  return q->len ? g_string_free(g_steal_pointer(&q), FALSE) : NULL;
+}
+
+GPtrArray *
+uk_store_incidents_query(UkStore *s, const UkIncidentQuery *q, GError **error)
+{
+  sqlite3_stmt *st = uk_store_stmt(
+      s,
+      "SELECT " INCIDENT_COLUMNS " FROM incident_now WHERE "
+      "area IN (SELECT value FROM json_each(?1)) "
+      "AND (?2 = 0 OR position_90k >= ?2) AND (?3 = 0 OR position_90k < ?3) "
+      "AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR status = ?5) "
+      "AND (?6 IS NULL OR camera = ?6 OR EXISTS (SELECT 1 FROM json_each(cameras) WHERE value = "
+      "?6)) "
+      "AND (?7 IS NULL OR id IN (SELECT rowid FROM incident_fts WHERE incident_fts MATCH ?7)) "
+      "AND created_90k >= ?8 AND (?9 = 0 OR id < ?9) ORDER BY id DESC LIMIT ?10",
+      error);
+  if (!st)
+    return NULL;
+  g_autoptr(GString) areas = g_string_new("[");
+  for (gsize k = 0; q->areas && q->areas[k]; k++) {
+    g_string_append_printf(areas, "%s\"", k ? "," : "");
+    for (const char *p = q->areas[k]; *p; p++) {
+      if (*p == '"' || *p == '\\')
+        g_string_append_c(areas, '\\');
+      g_string_append_c(areas, *p);
+    }
+    g_string_append_c(areas, '"');
+  }
+  g_string_append_c(areas, ']');
+  g_autofree gchar *match = fts_query(q->text);
+  sqlite3_bind_text(st, 1, areas->str, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st, 2, q->from_90k);
+  sqlite3_bind_int64(st, 3, q->to_90k);
+  bind_text_or_null(st, 4, q->category);
+  bind_text_or_null(st, 5, q->status);
+  bind_text_or_null(st, 6, q->camera);
+  bind_text_or_null(st, 7, match);
+  sqlite3_bind_int64(st, 8, q->created_after_90k);
+  sqlite3_bind_int64(st, 9, q->before_id);
+  sqlite3_bind_int64(st, 10, q->limit ? q->limit : 100);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)uk_incident_free);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    g_ptr_array_add(rows, incident_from_stmt(st));
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    uk_store_sql_error(s, error, "incident query");
+    return NULL;
+  }
+  return g_steal_pointer(&rows);
+}

@@ -1,0 +1,106 @@
+/* uk-console-private: shared by the console's source files (uk-console.c,
+ * uk-console-incidents.c) only: the request gate's types and the helpers
+ * handlers use to read fields and write replies. Control thread only. */
+#pragma once
+
+#include "uk-console.h"
+#include "uk-incidents.h"
+#include "uk-server.h"
+
+#include <json-glib/json-glib.h>
+
+struct _UkConsole {
+  UkStore *store;         /* (not owned) */
+  const UkConfig *config; /* (not owned) */
+  UkCameraBoard *cameras; /* (not owned) */
+  UkServer *server;
+  GHashTable *conns; /* set of UkConsoleConn*, open ones */
+  guint64 messages;  /* handled since start */
+  guint64 logins_failed;
+  guint64 incidents_logged;
+  UkConsoleLocateFunc locate; /* resolves incident positions to frames */
+  gpointer locate_data;
+  GQueue writes;         /* (element-type WriteJob) waiting for the group commit */
+  GSource *flush_source; /* the group commit, scheduled when writes is not empty */
+};
+
+struct _UkConsoleConn {
+  gint ref_count; /* the console holds one while open; pending work one each */
+  UkConsole *console;
+  UkConsoleSendFunc send;
+  gpointer sink;
+  gboolean closed;
+  gchar *peer;
+  gint64 user_id; /* 0: not logged in */
+  guint8 session_hash[32];
+  gboolean login_pending;
+};
+
+typedef enum {
+  SCOPE_NONE,     /* not about a camera or area */
+  SCOPE_CAMERA,   /* field "camera": its area must be authorised */
+  SCOPE_INCIDENT, /* field "incident": its area must be authorised */
+} Scope;
+
+/* A request being handled: what the handler needs and how it replies. */
+typedef struct {
+  UkConsoleConn *conn;
+  JsonObject *msg;
+  JsonNode *id;
+  const char *type;
+  UkUser *user;                 /* NULL for login */
+  const UkCameraStatus *camera; /* SCOPE_CAMERA */
+  UkIncident *incident;         /* SCOPE_INCIDENT */
+} Request;
+
+#define ROLE(r) (1u << (r))
+#define ALL_ROLES ((1u << UK_ROLE_COUNT) - 1)
+#define AREA_ROLES                                                                                 \
+  (ROLE(UK_ROLE_OPERATOR) | ROLE(UK_ROLE_SUPERVISOR) | ROLE(UK_ROLE_POLICE)                        \
+   | ROLE(UK_ROLE_HANDHAVING))
+#define INCIDENT_WRITE_ROLES (ROLE(UK_ROLE_OPERATOR) | ROLE(UK_ROLE_SUPERVISOR))
+#define INCIDENT_READ_ROLES (INCIDENT_WRITE_ROLES | ROLE(UK_ROLE_HANDHAVING))
+
+UkConsoleConn *ukc_conn_ref(UkConsoleConn *c);
+void ukc_conn_unref(UkConsoleConn *c);
+
+/* Replies. */
+JsonBuilder *ukc_reply_begin(const char *kind, JsonNode *id, const char *request);
+void ukc_send(UkConsoleConn *c, JsonBuilder *b);
+void ukc_send_error(UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
+                    const char *format, ...) G_GNUC_PRINTF(5, 6);
+#define req_error(req, code, ...)                                                                  \
+  ukc_send_error((req)->conn, (req)->id, (req)->type, code, __VA_ARGS__)
+JsonBuilder *ukc_result(Request *req);
+void ukc_finish(Request *req, JsonBuilder *b);
+void ukc_add_time(JsonBuilder *b, const char *name, gint64 t_90k);
+void ukc_add_string(JsonBuilder *b, const char *name, const char *value);
+void ukc_add_int(JsonBuilder *b, const char *name, gint64 value);
+
+/* Fields: each sends the error and returns FALSE when the field is wrong. */
+gboolean ukc_get_string(Request *req, const char *name, gboolean required, gsize max,
+                        const char **out);
+gboolean ukc_get_time(Request *req, const char *name, gint64 *out);
+gboolean ukc_get_uint(Request *req, const char *name, gint64 min, gint64 max, gint64 def,
+                      gint64 *out);
+
+/* Audit. */
+void ukc_audit(UkConsole *console, const char *actor, const char *action, const char *camera,
+               const char *area, const char *detail);
+gchar *ukc_detail_json(const char *peer, const char *key, const char *value);
+
+/* Sends @event_json to every logged-in connection whose role is in @roles
+ * and that may see @area. */
+void ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json);
+
+/* Incident handlers (uk-console-incidents.c). */
+void ukc_handle_incident_create(Request *req);
+void ukc_handle_incident_amend(Request *req);
+void ukc_handle_incident_status(Request *req);
+void ukc_handle_incident_get(Request *req);
+void ukc_handle_incidents_query(Request *req);
+void ukc_handle_incidents_stats(Request *req);
+void ukc_handle_incidents_export(Request *req);
+void ukc_handle_incident_options(Request *req);
+/* Frees queued writes (console shutdown). */
+void ukc_incidents_clear(UkConsole *console);
