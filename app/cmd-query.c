@@ -130,7 +130,7 @@ uk_cmd_recordings(int argc, char **argv)
     gint64 end = row->end_90k;
     if (!row->complete) {
       /* Still being written: its end is its latest frame. */
-      g_autoptr(GArray) frames = uk_recording_frames(config, row, NULL);
+      g_autoptr(GArray) frames = uk_recording_frames(config, NULL, row, NULL);
       if (frames && frames->len) {
         UkFrame *last = &g_array_index(frames, UkFrame, frames->len - 1);
         end = last->wall_90k + last->duration_90k;
@@ -215,7 +215,7 @@ uk_cmd_locate(int argc, char **argv)
   }
   UkLocated at;
   g_autofree gchar *why = NULL;
-  if (!uk_locate(store, config, cam->id, t, &at, &why, &error)) {
+  if (!uk_locate(store, config, NULL, cam->id, t, &at, &why, &error)) {
     fprintf(stderr, "uitkijk: %s\n", error ? error->message : why);
     return 1;
   }

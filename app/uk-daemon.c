@@ -27,6 +27,7 @@ struct _UkDaemon {
   UkCameraBoard *board; /* camera statuses for the console */
   UkConsole *console;
   GSource *health_source;
+  UkLocateCache *locate_cache;
 };
 
 /* Path of @abs relative to the storage folder; NULL if it is not inside it. */
@@ -293,7 +294,7 @@ daemon_locate(const char *camera, gint64 t_90k, gint64 *frame_90k, gchar **rel_p
 {
   UkDaemon *d = data;
   UkLocated at;
-  if (!uk_locate(d->store, d->config, camera, t_90k, &at, NULL, NULL))
+  if (!uk_locate(d->store, d->config, d->locate_cache, camera, t_90k, &at, NULL, NULL))
     return FALSE;
   *frame_90k = at.frame_90k;
   *rel_path = g_steal_pointer(&at.rel_path);
@@ -326,6 +327,11 @@ uk_daemon_new(UkConfig *config, GError **error)
     uk_camera_board_add(d->board, cam->id, cam->area, cam->name, cam->location);
   }
   d->console = uk_console_new(d->store, config, d->board);
+  UkWriter *writer = uk_writer_new(config->database_path, head, NULL, error);
+  if (!writer)
+    return NULL;
+  uk_console_set_writer(d->console, writer);
+  d->locate_cache = uk_locate_cache_new();
   uk_console_set_locator(d->console, daemon_locate, d);
   return g_steal_pointer(&d);
 }
@@ -432,6 +438,7 @@ uk_daemon_free(UkDaemon *d)
   g_clear_pointer(&d->console, uk_console_free);
   g_ptr_array_unref(d->recorders);
   g_clear_pointer(&d->board, uk_camera_board_free);
+  g_clear_pointer(&d->locate_cache, uk_locate_cache_free);
   g_hash_table_destroy(d->runs);
   uk_store_free(d->store);
   g_free(d);

@@ -4,6 +4,41 @@
 #include "uk-fmp4.h"
 #include "uk-time.h"
 
+#include <sys/stat.h>
+
+struct _UkLocateCache {
+  GHashTable *files; /* absolute path -> CachedFile */
+};
+
+typedef struct {
+  UkFmp4Contents *contents; /* as far as the file was read */
+} CachedFile;
+
+static void
+cached_file_free(CachedFile *f)
+{
+  uk_fmp4_contents_free(f->contents);
+  g_free(f);
+}
+
+UkLocateCache *
+uk_locate_cache_new(void)
+{
+  UkLocateCache *c = g_new0(UkLocateCache, 1);
+  c->files
+      = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)cached_file_free);
+  return c;
+}
+
+void
+uk_locate_cache_free(UkLocateCache *c)
+{
+  if (!c)
+    return;
+  g_hash_table_destroy(c->files);
+  g_free(c);
+}
+
 void
 uk_located_clear(UkLocated *l)
 {
@@ -12,20 +47,40 @@ uk_located_clear(UkLocated *l)
 }
 
 GArray *
-uk_recording_frames(const UkConfig *config, const UkRecordingRow *row, GError **error)
+uk_recording_frames(const UkConfig *config, UkLocateCache *cache, const UkRecordingRow *row,
+                    GError **error)
 {
-  if (row->complete && row->video_index)
-    return uk_frame_index_decode(row->video_index, row->start_90k, error);
   g_autofree gchar *abs = g_build_filename(config->storage_path, row->path, NULL);
+  if (row->complete && row->video_index) {
+    if (cache)
+      g_hash_table_remove(cache->files, abs); /* finished: the index has it now */
+    return uk_frame_index_decode(row->video_index, row->start_90k, error);
+  }
+  struct stat st;
+  CachedFile *f = cache ? g_hash_table_lookup(cache->files, abs) : NULL;
+  if (f && stat(abs, &st) == 0) {
+    /* Only what was appended since is read. */
+    if ((guint64)st.st_size == f->contents->file_size || uk_fmp4_read_more(abs, f->contents, NULL))
+      return g_array_ref(f->contents->frames);
+    g_hash_table_remove(cache->files, abs);
+  }
   g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(abs, error);
   if (!c)
     return NULL;
-  return g_array_ref(c->frames);
+  GArray *frames = g_array_ref(c->frames);
+  if (cache) {
+    if (g_hash_table_size(cache->files) > 256)
+      g_hash_table_remove_all(cache->files);
+    f = g_new0(CachedFile, 1);
+    f->contents = g_steal_pointer(&c);
+    g_hash_table_replace(cache->files, g_strdup(abs), f);
+  }
+  return frames;
 }
 
 gboolean
-uk_locate(UkStore *store, const UkConfig *config, const char *camera, gint64 t, UkLocated *out,
-          gchar **why, GError **error)
+uk_locate(UkStore *store, const UkConfig *config, UkLocateCache *cache, const char *camera,
+          gint64 t, UkLocated *out, gchar **why, GError **error)
 {
   *out = (UkLocated){ 0 };
   g_autoptr(GPtrArray) segs = uk_store_recordings(store, camera, t, t + 1, error);
@@ -36,7 +91,7 @@ uk_locate(UkStore *store, const UkConfig *config, const char *camera, gint64 t, 
     if (row->start_90k > t)
       continue;
     g_autoptr(GError) local = NULL;
-    g_autoptr(GArray) frames = uk_recording_frames(config, row, &local);
+    g_autoptr(GArray) frames = uk_recording_frames(config, cache, row, &local);
     if (!frames) {
       g_set_error(error, local->domain, local->code, "%s: %s", row->path, local->message);
       return FALSE;

@@ -19,15 +19,23 @@ typedef struct {
 
 void uk_located_clear(UkLocated *located);
 
+/* Remembers the frames of segments being written, so that resolving many
+ * instants re-reads a growing file only when it grew. Control thread only. */
+typedef struct _UkLocateCache UkLocateCache;
+UkLocateCache *uk_locate_cache_new(void);
+void uk_locate_cache_free(UkLocateCache *cache);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkLocateCache, uk_locate_cache_free)
+
 /* Fills @out and returns TRUE when @camera's recording covers @t_90k.
  * Otherwise FALSE: @error is NULL when simply not recorded (then @why, if
  * not NULL, says so in a sentence, transfer full), set when a file or the
  * database failed. */
-gboolean uk_locate(UkStore *store, const UkConfig *config, const char *camera, gint64 t_90k,
-                   UkLocated *out, gchar **why, GError **error);
+gboolean uk_locate(UkStore *store, const UkConfig *config, UkLocateCache *cache, const char *camera,
+                   gint64 t_90k, UkLocated *out, gchar **why, GError **error);
 
 /* The frames of a recording row: from its index, or from its file while it
  * is being written. (transfer full) */
-GArray *uk_recording_frames(const UkConfig *config, const UkRecordingRow *row, GError **error);
+GArray *uk_recording_frames(const UkConfig *config, UkLocateCache *cache, const UkRecordingRow *row,
+                            GError **error);
 
 G_END_DECLS

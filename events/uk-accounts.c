@@ -46,6 +46,21 @@ uk_user_free(UkUser *user)
   g_free(user);
 }
 
+UkUser *
+uk_user_copy(const UkUser *user)
+{
+  UkUser *u = g_memdup2(user, sizeof *user);
+  u->name = g_strdup(user->name);
+  u->password_hash = g_strdup(user->password_hash);
+  u->areas = g_ptr_array_new_with_free_func((GDestroyNotify)authorisation_free);
+  for (guint i = 0; i < user->areas->len; i++) {
+    UkAuthorisation *a = g_memdup2(user->areas->pdata[i], sizeof *a);
+    a->area = g_strdup(a->area);
+    g_ptr_array_add(u->areas, a);
+  }
+  return u;
+}
+
 gboolean
 uk_user_is_active(const UkUser *user, gint64 now_90k)
 {

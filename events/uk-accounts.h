@@ -42,6 +42,7 @@ typedef struct {
 } UkUser;
 
 void uk_user_free(UkUser *user);
+UkUser *uk_user_copy(const UkUser *user); /* (transfer full) */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkUser, uk_user_free)
 
 /* TRUE when @user may act on @area at @now_90k (enabled, not expired, and a

@@ -120,6 +120,18 @@ uk_store_savepoint_rollback(UkStore *s)
   exec(s, "ROLLBACK TO unit; RELEASE unit", NULL);
 }
 
+gint64
+uk_store_data_version(UkStore *s)
+{
+  sqlite3_stmt *st = uk_store_stmt(s, "PRAGMA data_version", NULL);
+  gint64 v = -1;
+  if (st && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  if (st)
+    sqlite3_reset(st);
+  return v;
+}
+
 gint
 uk_store_latest_version(void)
 {

@@ -117,6 +117,10 @@ gboolean uk_store_savepoint(UkStore *store, GError **error);
 void uk_store_savepoint_release(UkStore *store);
 void uk_store_savepoint_rollback(UkStore *store);
 
+/* sqlite's data_version: changes whenever another connection (a command-line
+ * process) commits. Lets callers cache what only others change. */
+gint64 uk_store_data_version(UkStore *store);
+
 /* The raw connection, for the schema test only. (transfer none) */
 gpointer uk_store_sqlite(UkStore *store);
 

@@ -548,34 +548,16 @@ read_exact(int fd, guint8 *buf, gsize size, guint64 offset)
   return TRUE;
 }
 
-UkFmp4Contents *
-uk_fmp4_read_file(const char *path, GError **error)
+/* Parses @fd from the end of the last complete fragment that @c holds
+ * (from the start when @c is empty), appending frames. */
+static void
+parse_from(int fd, UkFmp4Contents *c)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int e = errno;
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot open %s: %s", path,
-                g_strerror(e));
-    return NULL;
-  }
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
-    close(fd);
-    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot stat %s: %s", path,
-                g_strerror(e));
-    return NULL;
-  }
-
-  g_autoptr(UkFmp4Contents) c = g_new0(UkFmp4Contents, 1);
-  c->frames = g_array_new(FALSE, FALSE, sizeof(UkFrame));
-  c->file_size = st.st_size;
-
-  guint64 pos = 0;
-  gboolean have_moov = FALSE, have_prft = FALSE;
+  guint64 pos = c->valid_size;
+  gboolean have_moov = c->init_size > 0, have_prft = FALSE;
   gint64 prft_wall = 0, prft_media = 0;
   guint64 pending_moof_end = 0; /* a moof whose mdat has not been seen yet */
-  guint pending_from = 0;
+  guint pending_from = c->frames->len;
   g_autofree guint8 *buf = NULL;
   gsize buf_size = 0;
 
@@ -647,17 +629,60 @@ uk_fmp4_read_file(const char *path, GError **error)
     }
     pos += size;
   }
-  close(fd);
   /* Frames of a moof without its complete mdat are not whole. */
   if (pending_moof_end != 0)
     g_array_set_size(c->frames, pending_from);
+}
 
-  if (!have_moov) {
+static int
+open_segment_file(const char *path, guint64 *size, GError **error)
+{
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    int e = errno;
+    if (fd >= 0)
+      close(fd);
+    g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "cannot read %s: %s", path,
+                g_strerror(e));
+    return -1;
+  }
+  *size = st.st_size;
+  return fd;
+}
+
+UkFmp4Contents *
+uk_fmp4_read_file(const char *path, GError **error)
+{
+  g_autoptr(UkFmp4Contents) c = g_new0(UkFmp4Contents, 1);
+  c->frames = g_array_new(FALSE, FALSE, sizeof(UkFrame));
+  int fd = open_segment_file(path, &c->file_size, error);
+  if (fd < 0)
+    return NULL;
+  parse_from(fd, c);
+  close(fd);
+  if (c->init_size == 0) {
     g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                 "%s is not a uitkijk segment (no complete init segment)", path);
     return NULL;
   }
   return g_steal_pointer(&c);
+}
+
+gboolean
+uk_fmp4_read_more(const char *path, UkFmp4Contents *c, GError **error)
+{
+  int fd = open_segment_file(path, &c->file_size, error);
+  if (fd < 0)
+    return FALSE;
+  if (c->file_size < c->valid_size) {
+    close(fd);
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s shrank", path);
+    return FALSE;
+  }
+  parse_from(fd, c);
+  close(fd);
+  return TRUE;
 }
 
 /* ---- frame index ---- */

@@ -69,6 +69,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkFmp4Contents, uk_fmp4_contents_free)
  * (transfer full) */
 UkFmp4Contents *uk_fmp4_read_file(const char *path, GError **error);
 
+/* Reads what was appended to a segment file since @contents was read
+ * (uk_fmp4_read_file), adding its complete frames. */
+gboolean uk_fmp4_read_more(const char *path, UkFmp4Contents *contents, GError **error);
+
 /* The frame index kept in the database: a compact encoding of a segment's
  * frames (sizes, durations, key flags, composition offsets, wall times). */
 GBytes *uk_frame_index_encode(const UkFrame *frames, guint n_frames, gsize init_size);

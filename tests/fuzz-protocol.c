@@ -60,6 +60,7 @@ fixture(void)
   uk_camera_board_add(f->board, "station-1", "station", NULL, "Stationsplein");
   uk_camera_board_add(f->board, "centrum-1", "centrum", NULL, NULL);
   f->console = uk_console_new(f->store, f->config, f->board);
+  uk_console_set_writer(f->console, uk_writer_new(f->config->database_path, NULL, NULL, NULL));
   f->tokens[1] = session_for(f, "operator", UK_ROLE_OPERATOR, "station");
   f->tokens[2] = session_for(f, "privacy", UK_ROLE_PRIVACY, NULL);
   return f;

@@ -132,6 +132,35 @@ test_truncated(void)
   g_unlink(path);
 }
 
+/* A growing file (a segment being written) is read on from where it was. */
+static void
+test_read_more(void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp("uk-fmp4-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename(dir, "seg.mp4", NULL);
+  g_autoptr(GArray) written = write_segment(path, 40);
+  g_autofree gchar *contents = NULL;
+  gsize len;
+  g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+  g_autofree gchar *grow = g_build_filename(dir, "grow.mp4", NULL);
+  g_autoptr(GError) error = NULL;
+  g_assert_true(g_file_set_contents(grow, contents, len / 3, NULL));
+  g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(grow, &error);
+  g_assert_no_error(error);
+  guint first = c->frames->len;
+  g_assert_cmpuint(first, <, 40);
+  for (gsize at = len / 3 + 1000; at < len; at += 3001) { /* cut mid-fragment, then on */
+    g_assert_true(g_file_set_contents(grow, contents, at, NULL));
+    g_assert_true(uk_fmp4_read_more(grow, c, &error));
+    assert_frames_equal(written, c->frames, c->frames->len);
+  }
+  g_assert_true(g_file_set_contents(grow, contents, len, NULL));
+  g_assert_true(uk_fmp4_read_more(grow, c, &error));
+  g_assert_cmpuint(c->frames->len, ==, 40);
+  assert_frames_equal(written, c->frames, 40);
+  g_assert_cmpuint(c->valid_size, ==, len);
+}
+
 static void
 test_garbage(void)
 {
@@ -168,6 +197,7 @@ main(int argc, char **argv)
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/fmp4/roundtrip", test_roundtrip);
   g_test_add_func("/fmp4/truncated", test_truncated);
+  g_test_add_func("/fmp4/read-more", test_read_more);
   g_test_add_func("/fmp4/garbage", test_garbage);
   g_test_add_func("/fmp4/find", test_find);
   return g_test_run();

@@ -50,16 +50,6 @@ write_job_free(WriteJob *j)
   g_free(j);
 }
 
-void
-ukc_incidents_clear(UkConsole *console)
-{
-  if (console->flush_source) {
-    g_source_destroy(console->flush_source);
-    g_clear_pointer(&console->flush_source, g_source_unref);
-  }
-  g_queue_clear_full(&console->writes, (GDestroyNotify)write_job_free);
-}
-
 static gboolean
 in_list(const char *const *list, const char *value)
 {
@@ -159,29 +149,29 @@ push_incident(UkConsole *console, const char *event, const UkIncident *i)
   ukc_broadcast(console, i->area, INCIDENT_READ_ROLES, text);
 }
 
-/* ---- the group commit ---- */
+/* ---- durable writes (the writer thread's group commit) ---- */
 
+/* Writer thread: only the job's own data and the writer's connection. */
 static gboolean
-apply_job(UkConsole *console, WriteJob *j, GError **error)
+apply_job(UkStore *store, gpointer data, GError **error)
 {
-  UkStore *store = console->store;
+  WriteJob *j = data;
   g_autofree gchar *detail = NULL;
   if (j->kind == WRITE_CREATE) {
     if (!uk_store_incident_add(store, j->incident, error))
       return FALSE;
-    detail = g_strdup_printf("{\"incident\":%" G_GINT64_FORMAT ",\"category\":", j->incident->id);
-    g_autoptr(GString) d = g_string_new(detail);
     JsonNode *cat = json_node_init_string(json_node_alloc(), j->incident->category);
     g_autofree gchar *cat_text = json_text(cat);
     json_node_unref(cat);
-    g_string_append_printf(d, "%s}", cat_text);
+    detail = g_strdup_printf("{\"incident\":%" G_GINT64_FORMAT ",\"category\":%s}", j->incident->id,
+                             cat_text);
     UkAuditEntry e = { .actor = j->user,
                        .action = "incident_created",
                        .camera = j->incident->camera,
                        .area = j->incident->area,
                        .from_90k = j->incident->position_90k,
                        .to_90k = j->incident->position_90k,
-                       .detail = d->str };
+                       .detail = detail };
     return uk_store_audit_append(store, &e, error);
   }
   if (!uk_store_incident_change(store, j->incident->id, j->user, j->field, j->value_json, j->note,
@@ -198,69 +188,38 @@ apply_job(UkConsole *console, WriteJob *j, GError **error)
   return uk_store_audit_append(store, &e, error);
 }
 
+/* Control thread: the write is durable (or failed); reply and push. */
 static void
-reply_job(UkConsole *console, WriteJob *j)
+job_done(gpointer data, const GError *error)
 {
-  g_autoptr(UkIncident) now = uk_store_incident_get(console->store, j->incident->id, FALSE, NULL);
-  if (!now) {
-    ukc_send_error(j->conn, j->id, j->request, "internal",
-                   "the incident was stored but cannot be read");
+  WriteJob *j = data;
+  UkConsole *console = j->conn->console;
+  if (error) {
+    ukc_send_error(j->conn, j->id, j->request, "internal", "not stored: %s", error->message);
+    write_job_free(j);
     return;
   }
+  /* A new incident reads as it was written; a changed one is read back. */
+  g_autoptr(UkIncident) now
+      = j->kind == WRITE_CREATE
+            ? NULL
+            : uk_store_incident_get(console->store, j->incident->id, FALSE, NULL);
+  const UkIncident *show = j->kind == WRITE_CREATE ? j->incident : now;
+  if (!show) {
+    ukc_send_error(j->conn, j->id, j->request, "internal",
+                   "the incident was stored but cannot be read");
+    write_job_free(j);
+    return;
+  }
+  if (j->kind == WRITE_CREATE)
+    console->incidents_logged++;
   g_autoptr(JsonBuilder) b = ukc_reply_begin("result", j->id, j->request);
   json_builder_set_member_name(b, "incident");
-  add_incident(console, b, now);
+  add_incident(console, b, show);
   json_builder_end_object(b);
   ukc_send(j->conn, b);
-  push_incident(console, j->kind == WRITE_CREATE ? "incident.created" : "incident.changed", now);
-}
-
-static gboolean
-flush_writes(gpointer data)
-{
-  UkConsole *console = data;
-  g_clear_pointer(&console->flush_source, g_source_unref);
-  GQueue batch = console->writes;
-  g_queue_init(&console->writes);
-  g_autoptr(GError) error = NULL;
-  GPtrArray *failed = g_ptr_array_new_with_free_func(g_free); /* messages, NULL = ok */
-  gboolean ok = uk_store_begin(console->store, &error);
-  for (GList *l = batch.head; ok && l; l = l->next) {
-    g_autoptr(GError) e = NULL;
-    if (!uk_store_savepoint(console->store, &e)) {
-      ok = FALSE;
-      g_propagate_error(&error, g_steal_pointer(&e));
-      break;
-    }
-    if (apply_job(console, l->data, &e)) {
-      uk_store_savepoint_release(console->store);
-      g_ptr_array_add(failed, NULL);
-    } else {
-      uk_store_savepoint_rollback(console->store);
-      g_ptr_array_add(failed, g_strdup(e->message));
-    }
-  }
-  if (ok)
-    ok = uk_store_commit(console->store, &error);
-  else
-    uk_store_rollback(console->store);
-  guint k = 0;
-  for (GList *l = batch.head; l; l = l->next, k++) {
-    WriteJob *j = l->data;
-    if (!ok)
-      ukc_send_error(j->conn, j->id, j->request, "internal", "not stored: %s", error->message);
-    else if (failed->pdata[k])
-      ukc_send_error(j->conn, j->id, j->request, "internal", "not stored: %s",
-                     (const char *)failed->pdata[k]);
-    else {
-      if (j->kind == WRITE_CREATE)
-        console->incidents_logged++;
-      reply_job(console, j);
-    }
-  }
-  g_ptr_array_unref(failed);
-  g_queue_clear_full(&batch, (GDestroyNotify)write_job_free);
-  return G_SOURCE_REMOVE;
+  push_incident(console, j->kind == WRITE_CREATE ? "incident.created" : "incident.changed", show);
+  write_job_free(j);
 }
 
 static void
@@ -271,14 +230,12 @@ queue_write(Request *req, WriteJob *j)
   j->id = json_node_copy(req->id);
   j->request = g_strdup(req->type);
   j->user = g_strdup(req->user->name);
-  g_queue_push_tail(&console->writes, j);
-  if (!console->flush_source) {
-    /* Every message that arrives in this main-loop round joins the batch. */
-    console->flush_source = g_idle_source_new();
-    g_source_set_priority(console->flush_source, G_PRIORITY_DEFAULT);
-    g_source_set_callback(console->flush_source, flush_writes, console, NULL);
-    g_source_attach(console->flush_source, NULL);
+  if (!console->writer) {
+    GError e = { UK_STORE_ERROR, UK_STORE_ERROR_SQLITE, (gchar *)"no database writer" };
+    job_done(j, &e);
+    return;
   }
+  uk_writer_submit(console->writer, apply_job, job_done, j);
 }
 
 /* ---- field checks ---- */

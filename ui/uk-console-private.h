@@ -5,6 +5,7 @@
 
 #include "uk-console.h"
 #include "uk-incidents.h"
+#include "uk-writer.h"
 #include "uk-server.h"
 
 #include <json-glib/json-glib.h>
@@ -18,10 +19,12 @@ struct _UkConsole {
   guint64 messages;  /* handled since start */
   guint64 logins_failed;
   guint64 incidents_logged;
+
   UkConsoleLocateFunc locate; /* resolves incident positions to frames */
   gpointer locate_data;
-  GQueue writes;         /* (element-type WriteJob) waiting for the group commit */
-  GSource *flush_source; /* the group commit, scheduled when writes is not empty */
+  GHashTable *users;    /* user id -> UkUser, as of users_version */
+  gint64 users_version; /* uk_store_data_version when users was filled */
+  UkWriter *writer;     /* durable writes (owned) */
 };
 
 struct _UkConsoleConn {
@@ -62,6 +65,12 @@ typedef struct {
 #define INCIDENT_READ_ROLES (INCIDENT_WRITE_ROLES | ROLE(UK_ROLE_HANDHAVING))
 
 UkConsoleConn *ukc_conn_ref(UkConsoleConn *c);
+
+/* The user with @id as the database has it now (cached until another process
+ * or the daemon changes accounts). (transfer full) or NULL */
+UkUser *ukc_user(UkConsole *console, gint64 id);
+/* Forgets cached accounts after the daemon changed one. */
+void ukc_users_changed(UkConsole *console);
 void ukc_conn_unref(UkConsoleConn *c);
 
 /* Replies. */
@@ -102,5 +111,3 @@ void ukc_handle_incidents_query(Request *req);
 void ukc_handle_incidents_stats(Request *req);
 void ukc_handle_incidents_export(Request *req);
 void ukc_handle_incident_options(Request *req);
-/* Frees queued writes (console shutdown). */
-void ukc_incidents_clear(UkConsole *console);

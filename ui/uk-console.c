@@ -59,6 +59,41 @@ static const MessageSpec messages[] = {
   { "incident.options", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incident_options },
 };
 
+/* ---- accounts, cached ---- */
+
+void
+ukc_users_changed(UkConsole *console)
+{
+  g_hash_table_remove_all(console->users);
+}
+
+/* The cached user (transfer none: valid until accounts change). */
+static UkUser *
+user_peek(UkConsole *console, gint64 id, gboolean check_version)
+{
+  if (check_version) {
+    gint64 version = uk_store_data_version(console->store);
+    if (version != console->users_version) {
+      ukc_users_changed(console);
+      console->users_version = version;
+    }
+  }
+  UkUser *u = g_hash_table_lookup(console->users, &id);
+  if (!u) {
+    u = uk_store_user_get_by_id(console->store, id, NULL);
+    if (u)
+      g_hash_table_insert(console->users, g_memdup2(&id, sizeof id), u);
+  }
+  return u;
+}
+
+UkUser *
+ukc_user(UkConsole *console, gint64 id)
+{
+  UkUser *u = user_peek(console, id, TRUE);
+  return u ? uk_user_copy(u) : NULL;
+}
+
 /* ---- connections ---- */
 
 UkConsoleConn *
@@ -321,9 +356,11 @@ login_finish(UkConsole *console, const char *name, gboolean password_ok, const c
     console->logins_failed++;
     g_autofree gchar *detail = ukc_detail_json(peer, "reason", why);
     ukc_audit(console, name, "login_failed", NULL, NULL, detail);
-    if (user && g_str_equal(why, "bad_password"))
+    if (user && g_str_equal(why, "bad_password")) {
       uk_store_user_login_failed(console->store, user->id, console->config->lockout_failures,
                                  (gint64)console->config->lockout_minutes * 60 * UK_TIME_HZ, NULL);
+      ukc_users_changed(console);
+    }
     if (g_str_equal(why, "locked")) {
       *code = "locked";
       *message = g_strdup_printf("account locked after %u failed logins; try again later",
@@ -340,6 +377,7 @@ login_finish(UkConsole *console, const char *name, gboolean password_ok, const c
   guint8 hash[32];
   gchar *token = uk_session_token_new(hash);
   gint64 expires = now + (gint64)console->config->session_minutes * 60 * UK_TIME_HZ;
+  ukc_users_changed(console);
   if (!uk_store_session_create(console->store, hash, user->id, expires, &error)
       || !uk_store_user_login_ok(console->store, user->id, &error)) {
     g_free(token);
@@ -423,7 +461,7 @@ add_user_areas(UkConsole *console, JsonBuilder *b, const UkUser *user)
 static void
 send_session(UkConsoleConn *c, JsonNode *id, const char *request)
 {
-  g_autoptr(UkUser) user = uk_store_user_get_by_id(c->console->store, c->user_id, NULL);
+  g_autoptr(UkUser) user = ukc_user(c->console, c->user_id);
   if (!user) {
     ukc_send_error(c, id, request, "internal", "the account disappeared");
     return;
@@ -642,10 +680,12 @@ handle_user_authorise(Request *req)
   }
   if (!uk_store_begin(console->store, &error)
       || !uk_store_authorise(console->store, user->id, area, until, req->user->name, &error)) {
+    ukc_users_changed(console);
     uk_store_rollback(console->store);
     req_error(req, "internal", "%s", error->message);
     return;
   }
+  ukc_users_changed(console);
   g_autofree gchar *detail = ukc_detail_json(req->conn->peer, "user", name);
   ukc_audit(console, req->user->name, "authorisation_granted", NULL, area, detail);
   if (!uk_store_commit(console->store, &error)) {
@@ -682,7 +722,7 @@ current_user(UkConsoleConn *c, const char **code)
   gint64 now = uk_time_now_90k();
   g_autoptr(UkUser) user = NULL;
   if (uk_store_session_user(console->store, c->session_hash, now, NULL) == c->user_id)
-    user = uk_store_user_get_by_id(console->store, c->user_id, NULL);
+    user = ukc_user(console, c->user_id);
   if (!user || !uk_user_is_active(user, now)) {
     *code = "session_expired";
     c->user_id = 0;
@@ -806,7 +846,9 @@ uk_console_new(UkStore *store, const UkConfig *config, UkCameraBoard *cameras)
   console->config = config;
   console->cameras = cameras;
   console->conns = g_hash_table_new(NULL, NULL);
-  g_queue_init(&console->writes);
+  console->users
+      = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)uk_user_free);
+  console->users_version = -1;
   return console;
 }
 
@@ -816,7 +858,14 @@ uk_console_free(UkConsole *console)
   if (!console)
     return;
   g_clear_pointer(&console->server, uk_server_free);
-  ukc_incidents_clear(console);
+  if (console->writer) {
+    /* Finish queued writes and deliver their completions (to closed
+     * connections: nothing is sent, nothing leaks). */
+    g_clear_pointer(&console->writer, uk_writer_free);
+    while (g_main_context_iteration(NULL, FALSE))
+      ;
+  }
+  g_hash_table_destroy(console->users);
   /* Connections still open belong to the server, which closed them above. */
   g_hash_table_destroy(console->conns);
   g_free(console);
@@ -886,12 +935,14 @@ ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *eve
   gpointer key;
   gint64 now = uk_time_now_90k();
   gsize len = strlen(event_json);
+  gboolean check = TRUE; /* accounts are looked at once per broadcast */
   g_hash_table_iter_init(&it, console->conns);
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     UkConsoleConn *c = key;
     if (!c->user_id || c->closed)
       continue;
-    g_autoptr(UkUser) user = uk_store_user_get_by_id(console->store, c->user_id, NULL);
+    UkUser *user = user_peek(console, c->user_id, check);
+    check = FALSE;
     if (!user || !uk_user_is_active(user, now) || !(ROLE(user->role) & roles))
       continue;
     if (area && !uk_user_may_area(user, area, now))
@@ -904,6 +955,13 @@ void
 uk_console_broadcast(UkConsole *console, const char *area, const char *event_json)
 {
   ukc_broadcast(console, area, ALL_ROLES, event_json);
+}
+
+void
+uk_console_set_writer(UkConsole *console, UkWriter *writer)
+{
+  g_clear_pointer(&console->writer, uk_writer_free);
+  console->writer = writer;
 }
 
 void
@@ -959,8 +1017,12 @@ uk_console_metrics(UkConsole *console, GString *out)
                          "uitkijk_console_logins_failed_total %" G_GUINT64_FORMAT "\n"
                          "# HELP uitkijk_incidents_logged_total Incidents logged (durable).\n"
                          "# TYPE uitkijk_incidents_logged_total counter\n"
-                         "uitkijk_incidents_logged_total %" G_GUINT64_FORMAT "\n",
-                         console->messages, console->logins_failed, console->incidents_logged);
+                         "uitkijk_incidents_logged_total %" G_GUINT64_FORMAT "\n"
+                         "# HELP uitkijk_incident_commits_total Group commits of incident writes.\n"
+                         "# TYPE uitkijk_incident_commits_total counter\n"
+                         "uitkijk_incident_commits_total %" G_GUINT64_FORMAT "\n",
+                         console->messages, console->logins_failed, console->incidents_logged,
+                         console->writer ? uk_writer_commits(console->writer) : 0);
 }
 
 /* ---- the server's callbacks ---- */

@@ -11,6 +11,7 @@
 #include "uk-cameras.h"
 #include "uk-config.h"
 #include "uk-store.h"
+#include "uk-writer.h"
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkConsole, uk_console_free)
 typedef gboolean (*UkConsoleLocateFunc)(const char *camera, gint64 t_90k, gint64 *frame_90k,
                                         gchar **rel_path, gint64 *pts_90k, gpointer user_data);
 void uk_console_set_locator(UkConsole *console, UkConsoleLocateFunc func, gpointer user_data);
+
+/* Durable writes (incidents) go through @writer (transfer full). */
+void uk_console_set_writer(UkConsole *console, UkWriter *writer);
 
 /* Starts the HTTP/websocket server on @loop as the config says. */
 gboolean uk_console_listen(UkConsole *console, GMainLoop *loop, GError **error);

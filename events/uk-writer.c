@@ -1,0 +1,158 @@
+/* uk-writer: the group-committing database writer thread. */
+#include "uk-writer.h"
+
+#include "uk-audit.h"
+
+typedef struct {
+  UkWriteFunc write; /* NULL: the stop sentinel */
+  UkWriteDoneFunc done;
+  gpointer data;
+  GError *error;
+} Job;
+
+struct _UkWriter {
+  GThread *thread;
+  GAsyncQueue *jobs; /* (element-type Job) from any thread to the writer */
+  GMainContext *context;
+  UkStore *store; /* the writer thread's own connection; used only there */
+  gsize commits;  /* atomic */
+  gsize writes;   /* atomic */
+};
+
+typedef struct {
+  GPtrArray *jobs; /* (element-type Job) */
+} Batch;
+
+static gboolean
+deliver(gpointer data)
+{
+  Batch *b = data;
+  for (guint i = 0; i < b->jobs->len; i++) {
+    Job *j = b->jobs->pdata[i];
+    if (j->done)
+      j->done(j->data, j->error);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+batch_free(Batch *b)
+{
+  for (guint i = 0; i < b->jobs->len; i++) {
+    Job *j = b->jobs->pdata[i];
+    g_clear_error(&j->error);
+    g_free(j);
+  }
+  g_ptr_array_unref(b->jobs);
+  g_free(b);
+}
+
+static void
+run_batch(UkWriter *w, GPtrArray *jobs)
+{
+  g_autoptr(GError) error = NULL;
+  gboolean ok = uk_store_begin(w->store, &error);
+  for (guint i = 0; ok && i < jobs->len; i++) {
+    Job *j = jobs->pdata[i];
+    if (!uk_store_savepoint(w->store, &error)) {
+      ok = FALSE;
+      break;
+    }
+    if (j->write(w->store, j->data, &j->error))
+      uk_store_savepoint_release(w->store);
+    else
+      uk_store_savepoint_rollback(w->store);
+  }
+  if (ok)
+    ok = uk_store_commit(w->store, &error);
+  else
+    uk_store_rollback(w->store);
+  for (guint i = 0; i < jobs->len; i++) {
+    Job *j = jobs->pdata[i];
+    if (!ok && !j->error)
+      j->error = g_error_copy(error);
+  }
+  g_atomic_pointer_add(&w->commits, 1);
+  g_atomic_pointer_add(&w->writes, jobs->len);
+}
+
+static gpointer
+writer_thread(gpointer data)
+{
+  UkWriter *w = data;
+  gboolean stop = FALSE;
+  while (!stop) {
+    Batch *b = g_new0(Batch, 1);
+    b->jobs = g_ptr_array_new();
+    /* Wait for one write, then take every write queued meanwhile. */
+    Job *j = g_async_queue_pop(w->jobs);
+    do {
+      if (!j->write) {
+        stop = TRUE;
+        g_free(j);
+      } else {
+        g_ptr_array_add(b->jobs, j);
+      }
+    } while (!stop && (j = g_async_queue_try_pop(w->jobs)));
+    if (b->jobs->len) {
+      run_batch(w, b->jobs);
+      g_main_context_invoke_full(w->context, G_PRIORITY_DEFAULT, deliver, b,
+                                 (GDestroyNotify)batch_free);
+    } else {
+      batch_free(b);
+    }
+  }
+  return NULL;
+}
+
+UkWriter *
+uk_writer_new(const char *db_path, const char *audit_head, GMainContext *context, GError **error)
+{
+  UkStore *store = uk_store_open(db_path, error);
+  if (!store)
+    return NULL;
+  if (audit_head)
+    uk_store_audit_set_head_path(store, audit_head);
+  UkWriter *w = g_new0(UkWriter, 1);
+  w->store = store;
+  w->jobs = g_async_queue_new();
+  w->context = context ? g_main_context_ref(context) : g_main_context_ref_thread_default();
+  w->thread = g_thread_new("uk-writer", writer_thread, w);
+  return w;
+}
+
+void
+uk_writer_submit(UkWriter *w, UkWriteFunc write, UkWriteDoneFunc done, gpointer data)
+{
+  g_return_if_fail(write != NULL);
+  Job *j = g_new0(Job, 1);
+  j->write = write;
+  j->done = done;
+  j->data = data;
+  g_async_queue_push(w->jobs, j);
+}
+
+guint64
+uk_writer_commits(UkWriter *w)
+{
+  return g_atomic_pointer_get(&w->commits);
+}
+
+guint64
+uk_writer_writes(UkWriter *w)
+{
+  return g_atomic_pointer_get(&w->writes);
+}
+
+void
+uk_writer_free(UkWriter *w)
+{
+  if (!w)
+    return;
+  g_async_queue_push(w->jobs, g_new0(Job, 1)); /* the stop sentinel */
+  g_thread_join(w->thread);
+  g_async_queue_unref(w->jobs);
+  uk_store_free(w->store);
+  g_main_context_unref(w->context);
+  g_free(w);
+}
