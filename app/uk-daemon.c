@@ -6,6 +6,7 @@
 #include "uk-cli.h"
 #include "uk-console.h"
 #include "uk-fmp4.h"
+#include "uk-incidents.h"
 #include "uk-locate.h"
 #include "uk-recorder.h"
 #include "uk-segment.h"
@@ -27,6 +28,7 @@ struct _UkDaemon {
   UkCameraBoard *board; /* camera statuses for the console */
   UkConsole *console;
   GSource *health_source;
+  GSource *retention_source;
   UkLocateCache *locate_cache;
 };
 
@@ -377,6 +379,22 @@ on_health_tick(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Retention of incident records (Wpg art. 8), checked every minute. */
+static gboolean
+on_retention_tick(gpointer data)
+{
+  UkDaemon *d = data;
+  gint64 cutoff
+      = uk_time_now_90k() - (gint64)d->config->incident_delete_days * 86400 * UK_TIME_HZ;
+  g_autoptr(GError) error = NULL;
+  gint64 n = uk_store_incidents_expire(d->store, cutoff, &error);
+  if (n < 0)
+    g_warning("incident retention: %s", error->message);
+  else if (n > 0)
+    g_message("incident retention: deleted %" G_GINT64_FORMAT " incident(s)", n);
+  return G_SOURCE_CONTINUE;
+}
+
 /* The SHA-256 of the config file, for the audit log. (transfer full) */
 static gchar *
 config_digest(const UkConfig *config)
@@ -412,6 +430,10 @@ uk_daemon_start(UkDaemon *d, GMainLoop *loop, GError **error)
     g_ptr_array_add(d->recorders, r);
     uk_recorder_start(r);
   }
+  d->retention_source = g_timeout_source_new_seconds(60);
+  g_source_set_callback(d->retention_source, on_retention_tick, d, NULL);
+  g_source_attach(d->retention_source, NULL);
+  on_retention_tick(d);
   d->health_source = g_timeout_source_new_seconds(1);
   g_source_set_callback(d->health_source, on_health_tick, d, NULL);
   g_source_attach(d->health_source, NULL);
@@ -424,6 +446,10 @@ uk_daemon_stop(UkDaemon *d)
   if (d->health_source) {
     g_source_destroy(d->health_source);
     g_clear_pointer(&d->health_source, g_source_unref);
+  }
+  if (d->retention_source) {
+    g_source_destroy(d->retention_source);
+    g_clear_pointer(&d->retention_source, g_source_unref);
   }
   for (guint i = 0; i < d->recorders->len; i++)
     uk_recorder_stop(d->recorders->pdata[i], "uitkijk stopped");

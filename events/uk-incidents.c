@@ -1,6 +1,7 @@
 /* uk-incidents: the append-only incident log in sqlite. */
 #include "uk-incidents.h"
 
+#include "uk-audit.h"
 #include "uk-store-private.h"
 #include "uk-time.h"
 
@@ -271,4 +272,44 @@ uk_store_incidents_query(UkStore *s, const UkIncidentQuery *q, GError **error)
     return NULL;
   }
   return g_steal_pointer(&rows);
+}
+
+gint64
+uk_store_incidents_expire(UkStore *s, gint64 before_90k, GError **error)
+{
+  static const char *const steps[] = {
+    "UPDATE retention_gate SET open = 1 WHERE id = 1",
+    "DELETE FROM incident_fts WHERE rowid IN (SELECT id FROM incident WHERE created_90k < ?1)",
+    "DELETE FROM incident_change WHERE incident_id IN "
+    "(SELECT id FROM incident WHERE created_90k < ?1)",
+    "DELETE FROM incident WHERE created_90k < ?1",
+    "UPDATE retention_gate SET open = 0 WHERE id = 1",
+  };
+  if (!uk_store_begin(s, error))
+    return -1;
+  gint64 deleted = 0;
+  for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
+    sqlite3_stmt *st = uk_store_stmt(s, steps[i], error);
+    if (!st)
+      goto fail;
+    if (sqlite3_bind_parameter_count(st) > 0)
+      sqlite3_bind_int64(st, 1, before_90k);
+    if (!uk_store_step_done(s, st, error))
+      goto fail;
+    if (i == 3)
+      deleted = sqlite3_changes(s->db);
+  }
+  if (deleted > 0) {
+    g_autofree gchar *detail = g_strdup_printf("{\"incidents\":%" G_GINT64_FORMAT "}", deleted);
+    UkAuditEntry e = { .actor = "system", .action = "incidents_deleted", .to_90k = before_90k,
+                       .detail = detail };
+    if (!uk_store_audit_append(s, &e, error))
+      goto fail;
+  }
+  if (!uk_store_commit(s, error))
+    return -1;
+  return deleted;
+fail:
+  uk_store_rollback(s);
+  return -1;
 }

@@ -66,6 +66,11 @@ typedef struct {
   guint limit;
 } UkIncidentQuery;
 
+/* Retention (Wpg art. 8): deletes incidents created before @before_90k with
+ * their changes and search entries, and audits the deletion. Returns how many
+ * were deleted, or -1 with @error. */
+gint64 uk_store_incidents_expire(UkStore *store, gint64 before_90k, GError **error);
+
 /* Newest first. (element-type UkIncident) (transfer full) */
 GPtrArray *uk_store_incidents_query(UkStore *store, const UkIncidentQuery *query, GError **error);
 

@@ -781,27 +781,34 @@ client_receive(UkServer *s, struct lws *wsi, UkClient *c, const guint8 *in, gsiz
   }
 }
 
-/* LWS_CALLBACK_SERVER_WRITEABLE: one message, or the close frame once the
- * queue is empty. */
+/* LWS_CALLBACK_SERVER_WRITEABLE: queued messages while the socket takes
+ * them without blocking (at most WRITE_BURST at a time, for fairness), then
+ * the close frame once the queue is empty. */
+#define WRITE_BURST 64
 static int
 client_writeable(struct lws *wsi, UkClient *c)
 {
   if (!c->server)
     return 0;
-  OutMsg *m = g_queue_pop_head(&c->queue);
-  if (!m) {
-    if (!c->closing)
-      return 0;
-    lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
-                     c->close_reason_len);
-    return -1;
+  for (int burst = 0; burst < WRITE_BURST; burst++) {
+    OutMsg *m = g_queue_pop_head(&c->queue);
+    if (!m) {
+      if (!c->closing)
+        return 0;
+      lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+                       (unsigned char *)c->close_reason, c->close_reason_len);
+      return -1;
+    }
+    c->queued -= m->len;
+    int n
+        = lws_write(wsi, m->buf + LWS_PRE, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    gboolean ok = n >= 0 && (gsize)n >= m->len;
+    g_free(m);
+    if (!ok)
+      return -1;
+    if (lws_send_pipe_choked(wsi))
+      break;
   }
-  c->queued -= m->len;
-  int n = lws_write(wsi, m->buf + LWS_PRE, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-  gboolean ok = n >= 0 && (gsize)n >= m->len;
-  g_free(m);
-  if (!ok)
-    return -1;
   if (c->queue.length || c->closing)
     lws_callback_on_writable(wsi);
   return 0;

@@ -1,0 +1,91 @@
+/* Unit tests: the incident store: append-only, review queries, retention. */
+#include "uk-audit.h"
+#include "uk-incidents.h"
+#include "uk-store.h"
+#include "uk-time.h"
+
+#include <sqlite3.h>
+
+static UkStore *
+temp_store(void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp("uk-incidents-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename(dir, "db", NULL);
+  g_autoptr(GError) error = NULL;
+  UkStore *s = uk_store_open(path, &error);
+  g_assert_no_error(error);
+  return s;
+}
+
+static gint64
+add(UkStore *s, const char *area, const char *text, gint64 created_90k)
+{
+  UkIncident i = { .area = (gchar *)area, .camera = (gchar *)"cam", .cameras_json = (gchar *)"[\"cam\"]",
+                   .position_90k = created_90k, .source = (gchar *)"live", .category = (gchar *)"overlast",
+                   .severity = (gchar *)"low", .description = (gchar *)text, .actions_json = (gchar *)"[]",
+                   .created_90k = created_90k, .created_by = (gchar *)"op" };
+  g_autoptr(GError) error = NULL;
+  g_assert_true(uk_store_incident_add(s, &i, &error));
+  g_assert_no_error(error);
+  return i.id;
+}
+
+static void
+test_retention(void)
+{
+  g_autoptr(UkStore) s = temp_store();
+  gint64 now = uk_time_now_90k(), day = (gint64)86400 * UK_TIME_HZ;
+  gint64 old = add(s, "station", "oud voorval", now - 1826 * day);
+  gint64 young = add(s, "station", "recent voorval", now - 10 * day);
+  g_assert_true(uk_store_incident_change(s, old, "op", "note", "\"x\"", NULL, NULL));
+  g_autoptr(GError) error = NULL;
+  gint64 n = uk_store_incidents_expire(s, now - 1825 * day, &error);
+  g_assert_no_error(error);
+  g_assert_cmpint(n, ==, 1);
+  g_assert_null(uk_store_incident_get(s, old, FALSE, NULL));
+  g_autoptr(UkIncident) kept = uk_store_incident_get(s, young, TRUE, &error);
+  g_assert_nonnull(kept);
+  /* The deletion is audited, and the gate is shut again. */
+  g_autoptr(GPtrArray) rows = uk_store_audit_query(s, 0, 0, NULL, "incidents_deleted", NULL, 0, 10, NULL);
+  g_assert_cmpuint(rows->len, ==, 1);
+  sqlite3 *db = uk_store_sqlite(s);
+  g_assert_cmpint(sqlite3_exec(db, "DELETE FROM incident", NULL, NULL, NULL), !=, SQLITE_OK);
+  g_assert_cmpint(sqlite3_exec(db, "UPDATE incident SET description = 'x'", NULL, NULL, NULL), !=,
+                  SQLITE_OK);
+  g_assert_cmpint(uk_store_incidents_expire(s, now - 1825 * day, NULL), ==, 0);
+}
+
+static void
+test_query(void)
+{
+  g_autoptr(UkStore) s = temp_store();
+  gint64 now = uk_time_now_90k();
+  gint64 a = add(s, "station", "Fietsendiefstal bij de stalling", now - 100);
+  add(s, "centrum", "Fietsendiefstal op de markt", now - 50);
+  gint64 c = add(s, "station", "Ruzie op het perron", now - 10);
+  g_assert_true(uk_store_incident_change(s, c, "op", "status", "\"closed\"", "klaar", NULL));
+  const char *const station[] = { "station", NULL };
+  UkIncidentQuery q = { .areas = station, .text = "fiets" };
+  g_autoptr(GPtrArray) r = uk_store_incidents_query(s, &q, NULL);
+  g_assert_cmpuint(r->len, ==, 1);
+  g_assert_cmpint(((UkIncident *)r->pdata[0])->id, ==, a);
+  UkIncidentQuery q2 = { .areas = station, .status = "closed" };
+  g_autoptr(GPtrArray) r2 = uk_store_incidents_query(s, &q2, NULL);
+  g_assert_cmpuint(r2->len, ==, 1);
+  g_assert_cmpstr(((UkIncident *)r2->pdata[0])->status, ==, "closed");
+  /* FTS syntax from users is only ever words. */
+  UkIncidentQuery q3 = { .areas = station, .text = "\"unbalanced AND (NEAR" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) r3 = uk_store_incidents_query(s, &q3, &error);
+  g_assert_no_error(error);
+  g_assert_cmpuint(r3->len, ==, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+  g_test_init(&argc, &argv, NULL);
+  g_test_add_func("/incidents/retention", test_retention);
+  g_test_add_func("/incidents/query", test_query);
+  return g_test_run();
+}
