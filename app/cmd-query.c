@@ -1,5 +1,6 @@
 /* `uitkijk recordings` and `uitkijk locate`: read-only queries that work while
  * `serve` runs (sqlite WAL readers; open segments are read from their files). */
+#include "uk-text.h"
 #include "uk-cli.h"
 #include "uk-config.h"
 #include "uk-fmp4.h"
@@ -8,34 +9,6 @@
 #include "uk-time.h"
 
 #include <stdio.h>
-
-void
-uk_json_append_string(GString *out, const char *s)
-{
-  g_string_append_c(out, '"');
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    switch (*p) {
-      case '"':
-        g_string_append(out, "\\\"");
-        break;
-      case '\\':
-        g_string_append(out, "\\\\");
-        break;
-      case '\n':
-        g_string_append(out, "\\n");
-        break;
-      case '\t':
-        g_string_append(out, "\\t");
-        break;
-      default:
-        if (*p < 0x20)
-          g_string_append_printf(out, "\\u%04x", *p);
-        else
-          g_string_append_c(out, *p);
-    }
-  }
-  g_string_append_c(out, '"');
-}
 
 static void
 append_time(GString *out, gint64 t_90k)

@@ -1,6 +1,7 @@
 /* `uitkijk user ...` (accounts and the authorisation register) and
  * `uitkijk audit ...` (verify the chain, export as CSV). Every change is
  * written to the audit log with the acting Unix user. */
+#include "uk-text.h"
 #include "uk-accounts.h"
 #include "uk-audit.h"
 #include "uk-cli.h"
@@ -316,23 +317,6 @@ uk_cmd_user(int argc, char **argv)
   return 2;
 }
 
-static void
-csv_field(GString *out, const char *value, gboolean last)
-{
-  /* RFC 4180 quoting; a leading =, +, - or @ is prefixed with ' so that a
-   * spreadsheet does not run it as a formula. */
-  const char *v = value ? value : "";
-  g_string_append_c(out, '"');
-  if (strchr("=+-@", v[0]) && v[0])
-    g_string_append_c(out, '\'');
-  for (const char *p = v; *p; p++) {
-    if (*p == '"')
-      g_string_append_c(out, '"');
-    g_string_append_c(out, *p);
-  }
-  g_string_append(out, last ? "\"\r\n" : "\",");
-}
-
 static int
 audit_export(int argc, char **argv)
 {
@@ -380,15 +364,15 @@ audit_export(int argc, char **argv)
       g_autofree gchar *t = uk_time_format_rfc3339(r->time_90k);
       g_autofree gchar *f = r->from_90k ? uk_time_format_rfc3339(r->from_90k) : NULL;
       g_autofree gchar *e = r->to_90k ? uk_time_format_rfc3339(r->to_90k) : NULL;
-      csv_field(out, seq, FALSE);
-      csv_field(out, t, FALSE);
-      csv_field(out, r->actor, FALSE);
-      csv_field(out, r->action, FALSE);
-      csv_field(out, r->camera, FALSE);
-      csv_field(out, r->area, FALSE);
-      csv_field(out, f, FALSE);
-      csv_field(out, e, FALSE);
-      csv_field(out, r->detail, TRUE);
+      uk_csv_append_field(out, seq, FALSE);
+      uk_csv_append_field(out, t, FALSE);
+      uk_csv_append_field(out, r->actor, FALSE);
+      uk_csv_append_field(out, r->action, FALSE);
+      uk_csv_append_field(out, r->camera, FALSE);
+      uk_csv_append_field(out, r->area, FALSE);
+      uk_csv_append_field(out, f, FALSE);
+      uk_csv_append_field(out, e, FALSE);
+      uk_csv_append_field(out, r->detail, TRUE);
       after = r->id;
     }
     fputs(out->str, stdout);

@@ -6,6 +6,7 @@
 #include "uk-accounts.h"
 #include "uk-config.h"
 #include "uk-store.h"
+#include "uk-text.h"
 
 #include <glib.h>
 
@@ -36,23 +37,5 @@ gboolean uk_cli_user_add(UkStore *store, const UkConfig *config, const char *nam
 /* A random 16-character password. (transfer full) */
 gchar *uk_cli_random_password(void);
 
-/* Parses "-c FILE" (plus @extra options) and loads the config; prints the
- * error and sets @exit_code on failure. (transfer full) */
-UkConfig *uk_cli_load_config(int *argc, char ***argv, const char *params, const char *summary,
-                             GOptionEntry *extra, int *exit_code);
-
-/* Opens the database read-write, keeping the audit head file. (transfer full) */
-UkStore *uk_cli_open_store(const UkConfig *config);
-
-/* Adds a user with its area authorisations, audited. */
-gboolean uk_cli_user_add(UkStore *store, const UkConfig *config, const char *name, UkRole role,
-                         const char *password, char **areas, gint64 valid_until_90k,
-                         GError **error);
-
-/* A random 16-character password. (transfer full) */
-gchar *uk_cli_random_password(void);
-
-/* Appends @s to @out as a JSON string literal. */
-void uk_json_append_string(GString *out, const char *s);
 
 G_END_DECLS

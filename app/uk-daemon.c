@@ -384,8 +384,7 @@ static gboolean
 on_retention_tick(gpointer data)
 {
   UkDaemon *d = data;
-  gint64 cutoff
-      = uk_time_now_90k() - (gint64)d->config->incident_delete_days * 86400 * UK_TIME_HZ;
+  gint64 cutoff = uk_time_now_90k() - (gint64)d->config->incident_delete_days * 86400 * UK_TIME_HZ;
   g_autoptr(GError) error = NULL;
   gint64 n = uk_store_incidents_expire(d->store, cutoff, &error);
   if (n < 0)

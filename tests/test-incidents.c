@@ -20,10 +20,17 @@ temp_store(void)
 static gint64
 add(UkStore *s, const char *area, const char *text, gint64 created_90k)
 {
-  UkIncident i = { .area = (gchar *)area, .camera = (gchar *)"cam", .cameras_json = (gchar *)"[\"cam\"]",
-                   .position_90k = created_90k, .source = (gchar *)"live", .category = (gchar *)"overlast",
-                   .severity = (gchar *)"low", .description = (gchar *)text, .actions_json = (gchar *)"[]",
-                   .created_90k = created_90k, .created_by = (gchar *)"op" };
+  UkIncident i = { .area = (gchar *)area,
+                   .camera = (gchar *)"cam",
+                   .cameras_json = (gchar *)"[\"cam\"]",
+                   .position_90k = created_90k,
+                   .source = (gchar *)"live",
+                   .category = (gchar *)"overlast",
+                   .severity = (gchar *)"low",
+                   .description = (gchar *)text,
+                   .actions_json = (gchar *)"[]",
+                   .created_90k = created_90k,
+                   .created_by = (gchar *)"op" };
   g_autoptr(GError) error = NULL;
   g_assert_true(uk_store_incident_add(s, &i, &error));
   g_assert_no_error(error);
@@ -46,7 +53,8 @@ test_retention(void)
   g_autoptr(UkIncident) kept = uk_store_incident_get(s, young, TRUE, &error);
   g_assert_nonnull(kept);
   /* The deletion is audited, and the gate is shut again. */
-  g_autoptr(GPtrArray) rows = uk_store_audit_query(s, 0, 0, NULL, "incidents_deleted", NULL, 0, 10, NULL);
+  g_autoptr(GPtrArray) rows
+      = uk_store_audit_query(s, 0, 0, NULL, "incidents_deleted", NULL, 0, 10, NULL);
   g_assert_cmpuint(rows->len, ==, 1);
   sqlite3 *db = uk_store_sqlite(s);
   g_assert_cmpint(sqlite3_exec(db, "DELETE FROM incident", NULL, NULL, NULL), !=, SQLITE_OK);

@@ -5,6 +5,7 @@
  * (group commit, sqlite WAL with synchronous=FULL), each in its own savepoint
  * so that one bad write cannot take the others down. Replies and the live
  * push to other consoles go out after the commit. */
+#include "uk-text.h"
 #include "uk-console-private.h"
 
 #include "uk-audit.h"
@@ -626,21 +627,6 @@ ukc_handle_incidents_stats(Request *req)
   audit_review(req, "incidents_stats", &q);
 }
 
-static void
-csv_field(GString *out, const char *value, gboolean last)
-{
-  const char *v = value ? value : "";
-  g_string_append_c(out, '"');
-  if (v[0] && strchr("=+-@", v[0]))
-    g_string_append_c(out, '\'');
-  for (const char *p = v; *p; p++) {
-    if (*p == '"')
-      g_string_append_c(out, '"');
-    g_string_append_c(out, *p);
-  }
-  g_string_append(out, last ? "\"\r\n" : "\",");
-}
-
 void
 ukc_handle_incidents_export(Request *req)
 {
@@ -687,7 +673,7 @@ ukc_handle_incidents_export(Request *req)
                              changes,
                              link };
     for (guint k = 0; k < G_N_ELEMENTS(fields); k++)
-      csv_field(csv, fields[k], k + 1 == G_N_ELEMENTS(fields));
+      uk_csv_append_field(csv, fields[k], k + 1 == G_N_ELEMENTS(fields));
   }
   if (csv->len > 3 * 1024 * 1024) {
     req_error(req, "bad_message", "the export is too large; narrow the period or lower 'limit'");

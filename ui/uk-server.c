@@ -795,13 +795,12 @@ client_writeable(struct lws *wsi, UkClient *c)
     if (!m) {
       if (!c->closing)
         return 0;
-      lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-                       (unsigned char *)c->close_reason, c->close_reason_len);
+      lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
+                       c->close_reason_len);
       return -1;
     }
     c->queued -= m->len;
-    int n
-        = lws_write(wsi, m->buf + LWS_PRE, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    int n = lws_write(wsi, m->buf + LWS_PRE, m->len, m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
     gboolean ok = n >= 0 && (gsize)n >= m->len;
     g_free(m);
     if (!ok)
