@@ -16,7 +16,7 @@ packages="build-essential cmake pkg-config clang-format
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   libavformat-dev libavcodec-dev libavutil-dev ffmpeg
   libwebsockets-dev libwebsockets-evlib-glib python3 python3-websockets curl
-  clang libclang-rt-14-dev"
+  clang libclang-rt-14-dev openssl"
 
 missing=""
 for p in $packages; do
