@@ -37,5 +37,4 @@ gboolean uk_cli_user_add(UkStore *store, const UkConfig *config, const char *nam
 /* A random 16-character password. (transfer full) */
 gchar *uk_cli_random_password(void);
 
-
 G_END_DECLS

@@ -736,8 +736,8 @@ split_list(const LoadContext *ctx, const char *key, const char *text, GStrv *out
     }
     for (guint k = 0; k < list->len; k++) {
       if (g_str_equal(list->pdata[k], items[i])) {
-        set_error(ctx, error, UK_CONFIG_ERROR_INVALID, "incidents", "key '%s': '%s' is listed twice",
-                  key, items[i]);
+        set_error(ctx, error, UK_CONFIG_ERROR_INVALID, "incidents",
+                  "key '%s': '%s' is listed twice", key, items[i]);
         return FALSE;
       }
     }

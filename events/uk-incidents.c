@@ -301,8 +301,9 @@ uk_store_incidents_expire(UkStore *s, gint64 before_90k, GError **error)
   }
   if (deleted > 0) {
     g_autofree gchar *detail = g_strdup_printf("{\"incidents\":%" G_GINT64_FORMAT "}", deleted);
-    UkAuditEntry e = { .actor = "system", .action = "incidents_deleted", .to_90k = before_90k,
-                       .detail = detail };
+    UkAuditEntry e = {
+      .actor = "system", .action = "incidents_deleted", .to_90k = before_90k, .detail = detail
+    };
     if (!uk_store_audit_append(s, &e, error))
       goto fail;
   }

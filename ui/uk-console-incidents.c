@@ -514,6 +514,19 @@ get_filters(Request *req, UkIncidentQuery *q, GPtrArray *areas, gint64 limit_max
   return TRUE;
 }
 
+/* The incidents matching the request's filters, or NULL after an error reply. */
+static GPtrArray *
+review_rows(Request *req, UkIncidentQuery *q, GPtrArray *areas, gint64 limit_max, gint64 limit_def)
+{
+  if (!get_filters(req, q, areas, limit_max, limit_def))
+    return NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *rows = uk_store_incidents_query(req->conn->console->store, q, &error);
+  if (!rows)
+    req_error(req, "internal", "%s", error->message);
+  return rows;
+}
+
 static void
 audit_review(Request *req, const char *action, const UkIncidentQuery *q)
 {
@@ -546,14 +559,9 @@ ukc_handle_incidents_query(Request *req)
   UkConsole *console = req->conn->console;
   UkIncidentQuery q = { 0 };
   g_autoptr(GPtrArray) areas = g_ptr_array_new();
-  if (!get_filters(req, &q, areas, QUERY_LIMIT_MAX, 50))
+  g_autoptr(GPtrArray) rows = review_rows(req, &q, areas, QUERY_LIMIT_MAX, 50);
+  if (!rows)
     return;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) rows = uk_store_incidents_query(console->store, &q, &error);
-  if (!rows) {
-    req_error(req, "internal", "%s", error->message);
-    return;
-  }
   g_autoptr(JsonBuilder) b = ukc_result(req);
   json_builder_set_member_name(b, "incidents");
   json_builder_begin_array(b);
@@ -582,14 +590,9 @@ ukc_handle_incidents_stats(Request *req)
   UkConsole *console = req->conn->console;
   UkIncidentQuery q = { 0 };
   g_autoptr(GPtrArray) areas = g_ptr_array_new();
-  if (!get_filters(req, &q, areas, 100000, 100000))
+  g_autoptr(GPtrArray) rows = review_rows(req, &q, areas, 100000, 100000);
+  if (!rows)
     return;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) rows = uk_store_incidents_query(console->store, &q, &error);
-  if (!rows) {
-    req_error(req, "internal", "%s", error->message);
-    return;
-  }
   g_autoptr(GTimeZone) tz = g_time_zone_new_identifier("Europe/Amsterdam");
   if (!tz)
     tz = g_time_zone_new_utc();
@@ -633,14 +636,9 @@ ukc_handle_incidents_export(Request *req)
   UkConsole *console = req->conn->console;
   UkIncidentQuery q = { 0 };
   g_autoptr(GPtrArray) areas = g_ptr_array_new();
-  if (!get_filters(req, &q, areas, EXPORT_LIMIT_MAX, EXPORT_LIMIT_MAX))
+  g_autoptr(GPtrArray) rows = review_rows(req, &q, areas, EXPORT_LIMIT_MAX, EXPORT_LIMIT_MAX);
+  if (!rows)
     return;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) rows = uk_store_incidents_query(console->store, &q, &error);
-  if (!rows) {
-    req_error(req, "internal", "%s", error->message);
-    return;
-  }
   g_autoptr(GString) csv
       = g_string_new("incident,area,camera,cameras,position,frame_time,frame_pts_s,source,"
                      "category,severity,status,description,actions,created,"
