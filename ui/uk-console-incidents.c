@@ -587,7 +587,6 @@ iso_week(GTimeZone *tz, gint64 t_90k)
 void
 ukc_handle_incidents_stats(Request *req)
 {
-  UkConsole *console = req->conn->console;
   UkIncidentQuery q = { 0 };
   g_autoptr(GPtrArray) areas = g_ptr_array_new();
   g_autoptr(GPtrArray) rows = review_rows(req, &q, areas, 100000, 100000);
@@ -633,7 +632,6 @@ ukc_handle_incidents_stats(Request *req)
 void
 ukc_handle_incidents_export(Request *req)
 {
-  UkConsole *console = req->conn->console;
   UkIncidentQuery q = { 0 };
   g_autoptr(GPtrArray) areas = g_ptr_array_new();
   g_autoptr(GPtrArray) rows = review_rows(req, &q, areas, EXPORT_LIMIT_MAX, EXPORT_LIMIT_MAX);
