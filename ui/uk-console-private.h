@@ -25,6 +25,7 @@ struct _UkConsole {
   GHashTable *users;    /* user id -> UkUser, as of users_version */
   gint64 users_version; /* uk_store_data_version when users was filled */
   UkWriter *writer;     /* durable writes (owned) */
+  gchar *dummy_hash;    /* for logins with unknown names (console_dummy_hash) */
 };
 
 struct _UkConsoleConn {

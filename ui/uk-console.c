@@ -296,18 +296,26 @@ ukc_get_uint(Request *req, const char *name, gint64 min, gint64 max, gint64 def,
 /* ---- login ---- */
 
 typedef struct {
-  UkConsoleConn *conn; /* (owned ref) */
+  UkConsoleConn *conn; /* (owned ref) a websocket login; NULL for POST /login */
+  UkHttpRequest *http; /* POST /login, until answered */
+  UkConsole *console;  /* POST /login */
+  gchar *peer;         /* POST /login */
   JsonNode *id;
   gchar *name;
   gchar *password;
-  gchar *hash; /* NULL: unknown user; a dummy hash is verified to even out time */
+  gchar *hash;    /* the user's hash, or the console's dummy hash for an unknown name */
+  gboolean known; /* the user exists */
   gboolean ok;
 } LoginJob;
 
 static void
 login_job_free(LoginJob *job)
 {
-  ukc_conn_unref(job->conn);
+  if (job->conn)
+    ukc_conn_unref(job->conn);
+  if (job->http)
+    uk_http_request_finish(job->http, 500, "{\"ok\":false,\"code\":\"internal\"}", NULL, 0);
+  g_free(job->peer);
   if (job->id)
     json_node_unref(job->id);
   g_free(job->name);
@@ -319,16 +327,24 @@ login_job_free(LoginJob *job)
   g_free(job);
 }
 
+/* An argon2id hash of nothing anyone types, made once: unknown names are
+ * checked against it. (transfer none) */
+static const char *
+console_dummy_hash(UkConsole *console)
+{
+  if (!console->dummy_hash)
+    console->dummy_hash = uk_password_hash("uitkijk: no such user", NULL);
+  return console->dummy_hash ? console->dummy_hash : "";
+}
+
 static void
 login_verify_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
   LoginJob *job = data;
-  job->ok = job->hash && uk_password_verify(job->hash, job->password);
-  if (!job->hash) {
-    /* Same work for an unknown name as for a wrong password. */
-    g_autofree gchar *dummy = uk_password_hash("uitkijk-timing", NULL);
-    uk_password_verify(dummy, job->password);
-  }
+  /* An unknown name is checked against a dummy hash: the same work, and so
+   * the same time, as a wrong password. */
+  gboolean ok = uk_password_verify(job->hash, job->password);
+  job->ok = ok && job->known;
   g_task_return_boolean(task, TRUE);
 }
 
@@ -432,7 +448,8 @@ handle_login(Request *req)
   job->id = json_node_copy(req->id);
   job->name = g_strdup(name);
   job->password = g_strdup(password);
-  job->hash = user ? g_strdup(user->password_hash) : NULL;
+  job->hash = g_strdup(user ? user->password_hash : console_dummy_hash(req->conn->console));
+  job->known = user != NULL;
   req->conn->login_pending = TRUE;
   g_autoptr(GTask) task = g_task_new(NULL, NULL, login_done, NULL);
   g_task_set_task_data(task, job, (GDestroyNotify)login_job_free);
@@ -866,6 +883,7 @@ uk_console_free(UkConsole *console)
       ;
   }
   g_hash_table_destroy(console->users);
+  g_free(console->dummy_hash);
   /* Connections still open belong to the server, which closed them above. */
   g_hash_table_destroy(console->conns);
   g_free(console);
@@ -1057,50 +1075,85 @@ on_client_close(UkClient *client, gpointer conn, gpointer data)
   uk_console_conn_closed(conn);
 }
 
-static gchar *
-on_http_login(const char *body, gsize len, const char *peer, gint64 *max_age_s, guint *status,
-              gchar **reply, gpointer data)
+/* The answer to POST /login from login_finish's outcome. */
+static void
+http_login_answer(UkHttpRequest *req, guint status, const char *code, const char *message)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "ok");
+  json_builder_add_boolean_value(b, FALSE);
+  ukc_add_string(b, "code", code);
+  ukc_add_string(b, "message", message);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autofree gchar *reply = json_to_string(root, FALSE);
+  uk_http_request_finish(req, status, reply, NULL, 0);
+}
+
+static void
+http_login_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+  LoginJob *job = g_task_get_task_data(G_TASK(result));
+  UkHttpRequest *req = g_steal_pointer(&job->http);
+  if (!uk_http_request_connected(req)) {
+    /* nobody to answer (as for a websocket closed meanwhile) */
+    uk_http_request_finish(req, 500, NULL, NULL, 0);
+    return;
+  }
+  UkConsole *console = job->console;
+  const char *code = NULL;
+  g_autofree gchar *message = NULL;
+  gint64 user_id;
+  g_autofree gchar *token
+      = login_finish(console, job->name, job->ok, job->peer, &user_id, &code, &message);
+  if (!token) {
+    guint status = g_str_equal(code, "locked") ? 423 : g_str_equal(code, "internal") ? 500 : 401;
+    http_login_answer(req, status, code, message);
+    return;
+  }
+  uk_http_request_finish(req, 200, "{\"ok\":true}", token,
+                         (gint64)console->config->session_minutes * 60);
+}
+
+static void
+on_http_login(UkHttpRequest *req, const char *body, gsize len, const char *peer, gpointer data)
 {
   UkConsole *console = data;
   g_autoptr(JsonParser) parser = json_parser_new();
   const char *name = NULL, *password = NULL;
-  if (json_parser_load_from_data(parser, body, len, NULL)
-      && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
-    if (json_object_has_member(o, "user") && json_object_has_member(o, "password")) {
-      name = json_object_get_string_member_with_default(o, "user", NULL);
-      password = json_object_get_string_member_with_default(o, "password", NULL);
+  JsonNode *root = NULL; /* an empty body parses, to no root at all */
+  if (json_parser_load_from_data(parser, body, len, NULL) && (root = json_parser_get_root(parser))
+      && JSON_NODE_HOLDS_OBJECT(root)) {
+    JsonObject *o = json_node_get_object(root);
+    JsonNode *u = json_object_get_member(o, "user"), *p = json_object_get_member(o, "password");
+    /* json_node_get_string: NULL for a value that is not a string */
+    if (u && p && JSON_NODE_HOLDS_VALUE(u) && JSON_NODE_HOLDS_VALUE(p)) {
+      name = json_node_get_string(u);
+      password = json_node_get_string(p);
     }
   }
   if (!name || !password || strlen(name) > MAX_NAME_LENGTH
       || strlen(password) > MAX_PASSWORD_LENGTH) {
-    *status = 400;
-    *reply = g_strdup("{\"ok\":false,\"code\":\"bad_message\",\"message\":"
-                      "\"send {\\\"user\\\": ..., \\\"password\\\": ...}\"}");
-    return NULL;
+    uk_http_request_finish(req, 400,
+                           "{\"ok\":false,\"code\":\"bad_message\",\"message\":"
+                           "\"send {\\\"user\\\": ..., \\\"password\\\": ...}\"}",
+                           NULL, 0);
+    return;
   }
-  /* Verified on this thread: POST /login is rare next to the websocket. */
+  /* The password is checked on a worker thread, as for the websocket. */
   g_autoptr(UkUser) user = uk_store_user_get(console->store, name, NULL);
-  gboolean ok = user && uk_password_verify(user->password_hash, password);
-  const char *code = NULL;
-  g_autofree gchar *message = NULL;
-  gint64 user_id;
-  gchar *token = login_finish(console, name, ok, peer, &user_id, &code, &message);
-  if (!token) {
-    *status = g_str_equal(code, "locked") ? 423 : g_str_equal(code, "internal") ? 500 : 401;
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, FALSE);
-    ukc_add_string(b, "code", code);
-    ukc_add_string(b, "message", message);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    *reply = json_to_string(root, FALSE);
-    return NULL;
-  }
-  *max_age_s = (gint64)console->config->session_minutes * 60;
-  return token;
+  LoginJob *job = g_new0(LoginJob, 1);
+  job->http = req;
+  job->console = console;
+  job->peer = g_strdup(peer ? peer : "unknown");
+  job->name = g_strdup(name);
+  job->password = g_strdup(password);
+  job->hash = g_strdup(user ? user->password_hash : console_dummy_hash(console));
+  job->known = user != NULL;
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, http_login_done, NULL);
+  g_task_set_task_data(task, job, (GDestroyNotify)login_job_free);
+  g_task_run_in_thread(task, login_verify_thread);
 }
 
 static void

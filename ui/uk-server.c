@@ -9,6 +9,10 @@
  *    mounted as LWSMPRO_CALLBACK; it also gets static-file misses (404) and
  *    vets every upgrade request (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE) so that a
  *    websocket with a wrong path, subprotocol or Origin fails with a status.
+ *    POST /login is answered later: its body goes to http_login with a
+ *    UkHttpRequest, the connection stops reading (rx flow control), and
+ *    once uk_http_request_finish gave the answer it reads again and the
+ *    answer goes out from LWS_CALLBACK_HTTP_WRITEABLE.
  *  - UK_SERVER_PROTOCOL: the websocket /ws. Its per-session data holds the
  *    UkClient, so a client pointer lives exactly as long as its connection.
  * The rest of the URL space is served from www_dir by lws (LWSMPRO_FILE).
@@ -22,6 +26,10 @@
  *    up, so the answer with a status happens in HTTP_CONFIRM_UPGRADE;
  *  - lws_http_cookie_get logs the cookie at notice level and matches names
  *    by suffix, so the cookie is parsed here;
+ *  - the h1 server handles neither POLLIN nor POLLOUT of an rx
+ *    flow-controlled connection (no HTTP_WRITEABLE, and the loop spins on
+ *    the armed POLLOUT), so a waiting POST /login reads again before it
+ *    asks for its writeable callback;
  *  - the canned security headers of
  *    LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE have a
  *    "default-src 'none'" policy without media-src or worker-src, which
@@ -43,11 +51,12 @@
 #define DEFAULT_MAX_MESSAGE 65536
 #define DEFAULT_MAX_QUEUE_BYTES (4 * 1024 * 1024)
 #define LOGIN_MAX_BODY (16 * 1024)
-#define HEADER_SPACE 4096    /* response header bytes we may write */
-#define CLOSE_GRACE_S 5      /* a close frame that cannot go out by then: hang up */
-#define CLOSE_REASON_MAX 123 /* a close frame carries at most 125 bytes, 2 for the code */
-#define RX_BUFFER_KEEP 16384 /* a receive buffer larger than this is freed after use */
-#define CLOSE_TOO_SLOW 1008  /* policy violation */
+#define LOGIN_ANSWER_TIMEOUT_S 60 /* http_login's answer must come by then */
+#define HEADER_SPACE 4096         /* response header bytes we may write */
+#define CLOSE_GRACE_S 5           /* a close frame that cannot go out by then: hang up */
+#define CLOSE_REASON_MAX 123      /* a close frame carries at most 125 bytes, 2 for the code */
+#define RX_BUFFER_KEEP 16384      /* a receive buffer larger than this is freed after use */
+#define CLOSE_TOO_SLOW 1008       /* policy violation */
 #define TOO_SLOW_REASON "too slow: not reading"
 
 GQuark
@@ -107,7 +116,23 @@ typedef struct {
   gboolean login;     /* a POST /login whose body is coming */
   gboolean too_large; /* that body went over LOGIN_MAX_BODY */
   GByteArray *body;
+  UkHttpRequest *pending; /* the login handed to http_login, not answered yet */
 } HttpSession;
+
+/* A POST /login between LWS_CALLBACK_HTTP_BODY_COMPLETION and its answer.
+ * Two owners: the connection (HttpSession.pending, until the answer is
+ * written or the connection goes) and http_login's callee (until
+ * uk_http_request_finish). Whichever lets go last frees it. Control thread. */
+struct _UkHttpRequest {
+  UkServer *server;  /* NULL once the connection is gone */
+  struct lws *wsi;   /* NULL once the connection is gone */
+  gboolean finished; /* uk_http_request_finish was called */
+  /* The answer, set by uk_http_request_finish and written from
+   * LWS_CALLBACK_HTTP_WRITEABLE. */
+  guint status;
+  gchar *body;
+  gchar *set_cookie; /* NULL: none */
+};
 
 struct _UkServer {
   /* Control thread: configuration, fixed once uk_server_new returns. */
@@ -186,6 +211,16 @@ static UkServer *
 server_of(struct lws *wsi)
 {
   return lws_context_user(lws_get_context(wsi));
+}
+
+/* After asking lws for a timeout or a writeable callback from outside its
+ * own callbacks: lws 4.1's glib plugin computes its next wake-up only after
+ * servicing something, so wake it through its event pipe. */
+static void
+nudge_lws(UkServer *s)
+{
+  if (!s->in_lws && s->context)
+    lws_cancel_service(s->context);
 }
 
 /* lws's log goes to GLib's, as messages: an lws "error" is often a client's
@@ -378,8 +413,36 @@ cookie_value_ok(const char *v)
   return TRUE;
 }
 
+static void
+http_request_free(UkHttpRequest *req)
+{
+  g_free(req->body);
+  g_free(req->set_cookie);
+  g_free(req);
+}
+
+/* The connection lets go of its pending login: written, or gone (closed,
+ * timed out, the server freed). An unanswered request stays with the
+ * callee, who frees it in uk_http_request_finish. */
+static void
+http_request_detach(HttpSession *hs)
+{
+  UkHttpRequest *req = g_steal_pointer(&hs->pending);
+  if (!req)
+    return;
+  if (req->finished) {
+    http_request_free(req);
+    return;
+  }
+  req->server = NULL;
+  req->wsi = NULL;
+}
+
+/* LWS_CALLBACK_HTTP_BODY_COMPLETION of a POST /login: hands the body to
+ * http_login, which answers with uk_http_request_finish, now or later; the
+ * answer goes out from LWS_CALLBACK_HTTP_WRITEABLE. */
 static int
-login_finish(UkServer *s, struct lws *wsi, HttpSession *hs)
+login_begin(UkServer *s, struct lws *wsi, HttpSession *hs)
 {
   if (hs->too_large)
     return http_json_error(wsi, 413, "too_large");
@@ -390,27 +453,87 @@ login_finish(UkServer *s, struct lws *wsi, HttpSession *hs)
   gsize len = body->len;
   g_byte_array_append(body, (const guint8 *)"", 1); /* NUL-terminated for the callback */
   g_autofree gchar *peer = peer_dup(wsi);
-  gint64 max_age = 0;
-  guint status = 401;
-  g_autofree gchar *reply = NULL;
-  g_autofree gchar *token = s->cb.http_login((const char *)body->data, len, peer, &max_age, &status,
-                                             &reply, s->user_data);
-  if (!token) {
-    if (status < 400 || status > 599)
-      status = 500;
-    return http_reply(wsi, status, "application/json", reply ? reply : "{\"ok\":false}", NULL);
+
+  UkHttpRequest *req = g_new0(UkHttpRequest, 1);
+  req->server = s;
+  req->wsi = wsi;
+  hs->pending = req;
+  /* Read nothing more until the answer is there: more bytes (a pipelined
+   * request) would come back as body completions, over and over while lws
+   * keeps them buffered. uk_http_request_finish reads on again. */
+  lws_rx_flow_control(wsi, 0);
+  /* a callee that never answers does not hold the connection for ever */
+  lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_CONTENT, LOGIN_ANSWER_TIMEOUT_S);
+  /* it may answer before it returns: then lws calls back writeable */
+  s->cb.http_login(req, (const char *)body->data, len, peer, s->user_data);
+  return 0;
+}
+
+/* LWS_CALLBACK_HTTP_WRITEABLE: the login's answer, once it is there. */
+static int
+login_write(struct lws *wsi, HttpSession *hs)
+{
+  UkHttpRequest *req = hs->pending;
+  if (!req->finished || !req->body)
+    return 0; /* not answered yet: a writeable callback lws wanted for itself */
+  hs->pending = NULL;
+  int r = http_write(wsi, req->status, "application/json", req->body, strlen(req->body),
+                     req->set_cookie, FALSE);
+  http_request_free(req);
+  if (r)
+    return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+gboolean
+uk_http_request_connected(UkHttpRequest *req)
+{
+  g_return_val_if_fail(req != NULL, FALSE);
+  return req->wsi != NULL && req->server && !req->server->destroying;
+}
+
+void
+uk_http_request_finish(UkHttpRequest *req, guint status, const char *json_body,
+                       const char *session_token, gint64 max_age_s)
+{
+  g_return_if_fail(req != NULL);
+  g_return_if_fail(!req->finished);
+  req->finished = TRUE;
+  UkServer *s = req->server;
+  if (!s || s->destroying) {
+    /* the connection is gone (or going): nobody to answer */
+    if (!req->wsi)
+      http_request_free(req);
+    return;
   }
-  if (!cookie_value_ok(token)) {
+
+  if (session_token && !cookie_value_ok(session_token)) {
     g_warning("uk-server: login token is not a valid cookie value");
-    return http_json_error(wsi, 500, "internal");
+    session_token = NULL;
+    status = 500;
+    json_body = "{\"ok\":false,\"code\":\"internal\"}";
   }
-  g_autoptr(GString) cookie = g_string_new(NULL);
-  g_string_printf(cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", UK_SERVER_COOKIE, token);
-  if (max_age > 0)
-    g_string_append_printf(cookie, "; Max-Age=%" G_GINT64_FORMAT, max_age);
-  if (s->tls)
-    g_string_append(cookie, "; Secure");
-  return http_reply(wsi, 200, "application/json", "{\"ok\":true}", cookie->str);
+  if (session_token) {
+    GString *cookie = g_string_new(NULL);
+    g_string_printf(cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", UK_SERVER_COOKIE,
+                    session_token);
+    if (max_age_s > 0)
+      g_string_append_printf(cookie, "; Max-Age=%" G_GINT64_FORMAT, max_age_s);
+    if (s->tls)
+      g_string_append(cookie, "; Secure");
+    req->set_cookie = g_string_free(cookie, FALSE);
+    req->status = status ? status : 200;
+    req->body = g_strdup(json_body ? json_body : "{\"ok\":true}");
+  } else {
+    req->status = status >= 400 && status <= 599 ? status : 500;
+    req->body = g_strdup(json_body ? json_body : "{\"ok\":false}");
+  }
+  /* lws 4.1's h1 server gives no HTTP_WRITEABLE to a connection that is
+   * rx flow-controlled (it returns early from its POLLIN/POLLOUT handler
+   * and the armed POLLOUT spins the loop), so reading resumes now */
+  lws_rx_flow_control(req->wsi, 1);
+  lws_callback_on_writable(req->wsi);
+  nudge_lws(s);
 }
 
 /* LWS_CALLBACK_HTTP: our three endpoints, and the static files' misses. */
@@ -510,6 +633,7 @@ confirm_upgrade(UkServer *s, struct lws *wsi, const char *upgrade)
 static void
 http_session_clear(HttpSession *hs)
 {
+  http_request_detach(hs);
   if (hs->body)
     g_byte_array_unref(g_steal_pointer(&hs->body));
   hs->login = FALSE;
@@ -546,10 +670,17 @@ http_callback_inner(UkServer *s, struct lws *wsi, enum lws_callback_reasons reas
       return 0;
 
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      if (hs && hs->pending)
+        return 0; /* answered from HTTP_WRITEABLE; not lws's transaction end */
       if (hs && hs->login) {
         hs->login = FALSE;
-        return login_finish(s, wsi, hs);
+        return login_begin(s, wsi, hs);
       }
+      break;
+
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      if (hs && hs->pending)
+        return login_write(wsi, hs);
       break;
 
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
@@ -585,16 +716,6 @@ queue_clear(UkClient *c)
   while ((m = g_queue_pop_head(&c->queue)))
     g_free(m);
   c->queued = 0;
-}
-
-/* After setting a timeout from outside lws's own callbacks: lws 4.1's glib
- * plugin computes its next wake-up only after servicing something, so wake
- * it through its event pipe. */
-static void
-nudge_lws(UkServer *s)
-{
-  if (!s->in_lws && s->context)
-    lws_cancel_service(s->context);
 }
 
 static void

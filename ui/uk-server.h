@@ -6,6 +6,9 @@
  * SameSite=Strict session cookie) and the websocket /ws with subprotocol
  * "uitkijk.v1". It knows nothing of the protocol's meaning: complete text
  * messages go to callbacks, and callbacks queue replies with uk_client_send.
+ * POST /login is answered asynchronously: http_login gets a request handle
+ * and answers it with uk_http_request_finish when it is ready (say, after a
+ * password check on a worker thread), so the loop never waits for it.
  *
  * Every client has a bounded send queue; lws writes only from
  * LWS_CALLBACK_SERVER_WRITEABLE. A client whose queue is full loses droppable
@@ -33,7 +36,8 @@ typedef enum {
 } UkServerError;
 
 typedef struct _UkServer UkServer;
-typedef struct _UkClient UkClient; /* one websocket connection */
+typedef struct _UkClient UkClient;           /* one websocket connection */
+typedef struct _UkHttpRequest UkHttpRequest; /* a POST /login waiting for its answer */
 
 typedef struct {
   /* A websocket client connected (origin checked). @session_cookie is the
@@ -51,10 +55,11 @@ typedef struct {
   /* The connection is gone; free @client_data. */
   void (*client_close)(UkClient *client, gpointer client_data, gpointer user_data);
   /* POST /login: @body is the request body (JSON {"user","password"} or a
-   * form). Returns a session token to set as the cookie, valid @max_age_s;
-   * or NULL with @status (401, 400, 423, 429) and @reply (JSON, transfer full). */
-  gchar *(*http_login)(const char *body, gsize len, const char *peer, gint64 *max_age_s,
-                       guint *status, gchar **reply, gpointer user_data);
+   * form), NUL-terminated; @body and @peer are valid during the call only.
+   * The callee answers with uk_http_request_finish, exactly once, before it
+   * returns or later (the connection waits, reading nothing more). */
+  void (*http_login)(UkHttpRequest *req, const char *body, gsize len, const char *peer,
+                     gpointer user_data);
   /* GET /metrics: appends Prometheus text exposition to @out. */
   void (*metrics)(GString *out, gpointer user_data);
 } UkServerCallbacks;
@@ -96,5 +101,18 @@ void uk_client_close(UkClient *client, int code, const char *reason);
 
 /* Bytes waiting in the client's queue. */
 gsize uk_client_queued(UkClient *client);
+
+/* Answers a POST /login handed to http_login, and frees @req: the JSON
+ * @json_body with @status and, when @session_token is not NULL, the
+ * HttpOnly, SameSite=Strict session cookie (Secure under TLS) valid
+ * @max_age_s (0: a browser session); @session_token NULL is a failure with
+ * @status 400 to 599 (another: 500). A NULL @json_body is {"ok":true} or
+ * {"ok":false}. When the connection went away meanwhile (closed by the peer,
+ * timed out, or uk_server_free), this only frees @req. */
+void uk_http_request_finish(UkHttpRequest *req, guint status, const char *json_body,
+                            const char *session_token, gint64 max_age_s);
+/* Whether @req's connection is still there to answer (it may still go
+ * before the answer is written). */
+gboolean uk_http_request_connected(UkHttpRequest *req);
 
 G_END_DECLS
