@@ -169,7 +169,8 @@ class RecordTests(u.Tests):
         assert gap["end"] in starts, (gap, starts[-3:])
 
     def test_serve_sigkilled_mid_segment(self):
-        segs = complete_segments(self.config, "cam-b")
+        segs = u.wait_until("a complete segment of cam-b",
+                            lambda: complete_segments(self.config, "cam-b"), 60, 1)
         # Kill 2 s into a 4 s segment.
         time.sleep(2 + (time.time() - u.parse_rfc3339_us(segs[-1]["end"]) / 1e6) % 4)
         self.serve.stop(signal.SIGKILL)
