@@ -278,6 +278,10 @@ on_recorder_event(const UkRecorderEvent *ev, gpointer data)
       g_message("%s: down: %s", ev->camera, ev->reason);
       break;
     }
+    case UK_RECORDER_LIVE:
+      uk_console_live_frame(d->console, ev->camera, ev->live_init, ev->live_fragment, ev->key,
+                            ev->start_90k);
+      return;
     case UK_RECORDER_ERROR:
       g_warning("%s: %s", ev->camera, ev->reason);
       break;
@@ -287,6 +291,16 @@ on_recorder_event(const UkRecorderEvent *ev, gpointer data)
     g_warning("%s: cannot store event: %s", ev->camera,
               error ? error->message : "path outside storage");
   }
+}
+
+/* The console turns a camera's live stream on while anyone watches it. */
+static void
+daemon_set_live(const char *camera, gboolean on, gpointer data)
+{
+  UkDaemon *d = data;
+  for (guint i = 0; i < d->recorders->len; i++)
+    if (g_str_equal(uk_recorder_camera(d->recorders->pdata[i]), camera))
+      uk_recorder_set_live(d->recorders->pdata[i], on);
 }
 
 /* The console's locator: incidents store the recorded frame they refer to. */
@@ -335,6 +349,7 @@ uk_daemon_new(UkConfig *config, GError **error)
   uk_console_set_writer(d->console, writer);
   d->locate_cache = uk_locate_cache_new();
   uk_console_set_locator(d->console, daemon_locate, d);
+  uk_console_set_live_source(d->console, daemon_set_live, d);
   return g_steal_pointer(&d);
 }
 

@@ -6,6 +6,7 @@
 #include "uk-time.h"
 
 #include <gst/app/gstappsink.h>
+#include <string.h>
 #include <gst/gst.h>
 #include <gst/rtsp/gstrtsptransport.h>
 
@@ -37,6 +38,8 @@ typedef struct {
   gchar *path;
   gchar *reason;
   GBytes *index;
+  GBytes *live_init;
+  GBytes *live_fragment;
 } QueuedEvent;
 
 struct _UkRecorder {
@@ -92,6 +95,14 @@ struct _UkRecorder {
   gboolean warming_up;  /* the run's first second: frames held until walls are known */
   GQueue held;          /* (element-type HeldFrame) frames not yet written */
   guint32 last_duration_90k;
+
+  /* Live view: live_on is atomic (set by the control thread); the rest is
+   * the writer state's, like the fields above. */
+  gint live_on;
+  gboolean live_was_on;    /* live_on as of the last frame */
+  gboolean live_need_init; /* send an init segment before the next frame */
+  gint64 live_dts0_90k;    /* camera dts at which the live stream's time is 0 */
+  guint32 live_seq;
 };
 
 const char *
@@ -153,6 +164,8 @@ queued_event_free(QueuedEvent *q)
   g_free(q->path);
   g_free(q->reason);
   g_clear_pointer(&q->index, g_bytes_unref);
+  g_clear_pointer(&q->live_init, g_bytes_unref);
+  g_clear_pointer(&q->live_fragment, g_bytes_unref);
   g_free(q);
 }
 
@@ -172,6 +185,8 @@ drain_events(gpointer data)
     q->ev.path = q->path;
     q->ev.reason = q->reason;
     q->ev.index = q->index;
+    q->ev.live_init = q->live_init;
+    q->ev.live_fragment = q->live_fragment;
     if (q->ev.type == UK_RECORDER_RUN_START) {
       r->state = UK_CAMERA_RECORDING;
       r->state_since_us = g_get_monotonic_time();
@@ -265,6 +280,7 @@ update_track(UkRecorder *r, GstCaps *caps)
   r->track = t;
   r->have_track = TRUE;
   r->track_changed = TRUE;
+  r->live_need_init = TRUE;
 }
 
 static void
@@ -329,6 +345,41 @@ open_segment(UkRecorder *r, gint64 dts_90k, gint64 wall_90k)
   post_event(r, q);
 }
 
+/* Posts @h as one fragment of the live stream (streaming thread). Live
+ * decode times run on from the start of the run, across segments, so a
+ * player's timeline never jumps back. */
+static void
+post_live(UkRecorder *r, HeldFrame *h, guint32 duration_90k)
+{
+  if (r->live_need_init && !h->frame.key)
+    return; /* a viewer starts at a keyframe */
+  QueuedEvent *q = event_new(UK_RECORDER_LIVE);
+  if (r->live_need_init) {
+    q->live_init = uk_fmp4_init_segment(&r->track);
+    r->live_need_init = FALSE;
+    r->live_dts0_90k = h->frame.dts_90k;
+    r->live_seq = 0;
+  }
+  UkFrame f = h->frame;
+  f.dts_90k -= r->live_dts0_90k;
+  f.duration_90k = duration_90k;
+  GstMapInfo map;
+  if (!gst_buffer_map(h->buffer, &map, GST_MAP_READ)) {
+    queued_event_free(q);
+    return;
+  }
+  f.size = map.size;
+  guint8 *bytes = g_malloc(UK_FMP4_FRAME_HEADER_SIZE + map.size);
+  uk_fmp4_frame_header(bytes, ++r->live_seq, &f);
+  memcpy(bytes + UK_FMP4_FRAME_HEADER_SIZE, map.data, map.size);
+  gst_buffer_unmap(h->buffer, &map);
+  q->live_fragment = g_bytes_new_take(bytes, UK_FMP4_FRAME_HEADER_SIZE + map.size);
+  q->ev.key = f.key;
+  q->ev.start_90k = f.wall_90k;
+  q->ev.codec = r->track.codec;
+  post_event(r, q);
+}
+
 /* Writes @h with @duration_90k into the open segment, first starting a new
  * segment when @h is a keyframe and the current one is full. */
 static void
@@ -358,6 +409,12 @@ write_frame(UkRecorder *r, HeldFrame *h, guint32 duration_90k)
     return;
   }
   r->last_duration_90k = duration_90k;
+  gboolean live = g_atomic_int_get(&r->live_on);
+  if (live && !r->live_was_on)
+    r->live_need_init = TRUE;
+  r->live_was_on = live;
+  if (live)
+    post_live(r, h, duration_90k);
   g_mutex_lock(&r->stats_lock);
   r->stat_frames++;
   r->stat_bytes += f.size;
@@ -470,6 +527,7 @@ on_new_sample(GstAppSink *sink, gpointer data)
       return GST_FLOW_OK; /* nothing before the first keyframe of a run */
     r->in_run = TRUE;
     r->warming_up = TRUE;
+    r->live_need_init = TRUE;
   }
 
   HeldFrame *h = g_new0(HeldFrame, 1);
@@ -743,6 +801,14 @@ uk_recorder_get_health(UkRecorder *r, UkCameraHealth *out)
   out->bytes_recorded = r->stat_bytes;
   out->frames_recorded = r->stat_frames;
   g_mutex_unlock(&r->stats_lock);
+}
+
+void
+uk_recorder_set_live(UkRecorder *r, gboolean on)
+{
+  /* The streaming thread notices at its next frame and starts with an init
+   * segment and a keyframe. */
+  g_atomic_int_set(&r->live_on, on ? 1 : 0);
 }
 
 const char *

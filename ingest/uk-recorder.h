@@ -46,6 +46,9 @@ typedef enum {
   UK_RECORDER_SEGMENT_CLOSE, /* path, start/end, media_duration, frames, bytes, index */
   UK_RECORDER_RUN_END, /* end_90k, reason; had_run FALSE when the connection never got video */
   UK_RECORDER_ERROR,   /* reason: a write failed */
+  UK_RECORDER_LIVE,    /* a frame for live view (only while uk_recorder_set_live is on):
+                          live_fragment, live_init (new init segment first, or NULL),
+                          key, start_90k (the frame's wall time), codec */
 } UkRecorderEventType;
 
 typedef struct {
@@ -59,9 +62,12 @@ typedef struct {
   guint64 bytes;
   UkCodec codec;
   guint width, height;
-  GBytes *index;      /* SEGMENT_CLOSE: uk_frame_index_encode; (transfer none) */
-  gboolean had_run;   /* RUN_END */
-  const char *reason; /* RUN_END, ERROR; (transfer none) */
+  GBytes *index;         /* SEGMENT_CLOSE: uk_frame_index_encode; (transfer none) */
+  GBytes *live_init;     /* LIVE: ftyp+moov when the stream (re)starts; (transfer none) */
+  GBytes *live_fragment; /* LIVE: prft+moof+mdat of one frame; (transfer none) */
+  gboolean key;          /* LIVE: the frame is a keyframe */
+  gboolean had_run;      /* RUN_END */
+  const char *reason;    /* RUN_END, ERROR; (transfer none) */
 } UkRecorderEvent;
 
 /* Called on the control context for every event, in order. */
@@ -88,6 +94,12 @@ void uk_recorder_start(UkRecorder *recorder);
 /* Stops the pipeline, closes the open segment cleanly (its events are
  * delivered before this returns; it must be called on the control context). */
 void uk_recorder_stop(UkRecorder *recorder, const char *reason);
+
+/* Live view: while on, every recorded frame is also posted as a
+ * UK_RECORDER_LIVE event, as a fragment of one continuous fragmented-MP4
+ * stream per run (an init segment comes first, and again after a reconnect
+ * or a change of stream parameters). Costs nothing while off. */
+void uk_recorder_set_live(UkRecorder *recorder, gboolean on);
 
 /* Fills @out with the current health (free with uk_camera_health_clear). */
 void uk_recorder_get_health(UkRecorder *recorder, UkCameraHealth *out);

@@ -57,7 +57,10 @@ class Client:
 
     async def recv_reply(self):
         while True:
-            msg = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
+            raw = await asyncio.wait_for(self.ws.recv(), 30)
+            if isinstance(raw, bytes):
+                continue  # live video
+            msg = json.loads(raw)
             if msg["type"] in ("result", "error"):
                 return msg
 
@@ -257,6 +260,7 @@ class ConsoleTests(u.Tests):
                 "incident.get": {"incident": incident},
                 "incidents.query": {}, "incidents.stats": {}, "incidents.export": {},
                 "incident.options": {},
+                "live.start": {"camera": camera}, "live.stop": {"camera": camera},
                 "login": {}, "logout": {}, "session": {}, "cameras.list": {},
                 "camera.status": {"camera": camera}, "audit.query": {"limit": 1},
                 "audit.verify": {}, "users.list": {},
@@ -270,7 +274,8 @@ class ConsoleTests(u.Tests):
                                    "audit.query", "audit.verify", "users.list", "user.authorise",
                                    "incident.create", "incident.amend", "incident.status",
                                    "incident.get", "incidents.query", "incidents.stats",
-                                   "incidents.export", "incident.options"}
+                                   "incidents.export", "incident.options", "live.start",
+                                   "live.stop"}
             for role in ROLES:
                 c = await Client.open(self.port)
                 # Not logged in: everything but login is refused.

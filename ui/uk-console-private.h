@@ -22,10 +22,13 @@ struct _UkConsole {
 
   UkConsoleLocateFunc locate; /* resolves incident positions to frames */
   gpointer locate_data;
-  GHashTable *users;    /* user id -> UkUser, as of users_version */
-  gint64 users_version; /* uk_store_data_version when users was filled */
-  UkWriter *writer;     /* durable writes (owned) */
-  gchar *dummy_hash;    /* for logins with unknown names (console_dummy_hash) */
+  GHashTable *users;           /* user id -> UkUser, as of users_version */
+  gint64 users_version;        /* uk_store_data_version when users was filled */
+  UkWriter *writer;            /* durable writes (owned) */
+  GHashTable *live;            /* camera id -> LiveHub (uk-console-live.c) */
+  UkConsoleLiveFunc live_func; /* turns a recorder's live stream on and off */
+  gpointer live_data;
+  gchar *dummy_hash; /* for logins with unknown names (console_dummy_hash) */
 };
 
 struct _UkConsoleConn {
@@ -38,6 +41,7 @@ struct _UkConsoleConn {
   gint64 user_id; /* 0: not logged in */
   guint8 session_hash[32];
   gboolean login_pending;
+  UkConsoleSendBinaryFunc send_binary; /* NULL: no binary (live video) */
 };
 
 typedef enum {
@@ -102,6 +106,12 @@ gchar *ukc_detail_json(const char *peer, const char *key, const char *value);
 /* Sends @event_json to every logged-in connection whose role is in @roles
  * and that may see @area. */
 void ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json);
+
+/* Live view (uk-console-live.c). */
+void ukc_handle_live_start(Request *req);
+void ukc_handle_live_stop(Request *req);
+void ukc_live_conn_closed(UkConsoleConn *c);
+void ukc_live_free(UkConsole *console);
 
 /* Incident handlers (uk-console-incidents.c). */
 void ukc_handle_incident_create(Request *req);

@@ -57,6 +57,8 @@ static const MessageSpec messages[] = {
   { "incidents.stats", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incidents_stats },
   { "incidents.export", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incidents_export },
   { "incident.options", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incident_options },
+  { "live.start", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_live_start },
+  { "live.stop", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_live_stop },
 };
 
 /* ---- accounts, cached ---- */
@@ -884,6 +886,7 @@ uk_console_free(UkConsole *console)
   }
   g_hash_table_destroy(console->users);
   g_free(console->dummy_hash);
+  ukc_live_free(console);
   /* Connections still open belong to the server, which closed them above. */
   g_hash_table_destroy(console->conns);
   g_free(console);
@@ -941,6 +944,8 @@ uk_console_conn_refused(UkConsoleConn *c, const char *code, gsize size)
 void
 uk_console_conn_closed(UkConsoleConn *c)
 {
+  if (c->user_id)
+    ukc_live_conn_closed(c);
   c->closed = TRUE;
   g_hash_table_remove(c->console->conns, c);
   ukc_conn_unref(c);
@@ -1051,10 +1056,18 @@ send_to_client(gpointer sink, const char *text, gsize len)
   uk_client_send(sink, text, len);
 }
 
+static gboolean
+send_binary_to_client(gpointer sink, const guint8 *data, gsize len, gboolean droppable)
+{
+  return uk_client_send_binary(sink, data, len, droppable);
+}
+
 static gpointer
 on_client_open(UkClient *client, const char *cookie, const char *peer, gpointer data)
 {
-  return uk_console_conn_new(data, send_to_client, client, peer, cookie);
+  UkConsoleConn *c = uk_console_conn_new(data, send_to_client, client, peer, cookie);
+  uk_console_conn_set_binary(c, send_binary_to_client);
+  return c;
 }
 
 static void

@@ -34,6 +34,21 @@ typedef gboolean (*UkConsoleLocateFunc)(const char *camera, gint64 t_90k, gint64
                                         gchar **rel_path, gint64 *pts_90k, gpointer user_data);
 void uk_console_set_locator(UkConsole *console, UkConsoleLocateFunc func, gpointer user_data);
 
+/* Live view. The console asks for a camera's live stream with @func (on
+ * when its first viewer comes, off when its last goes); the daemon delivers
+ * the stream's pieces with uk_console_live_frame. */
+typedef void (*UkConsoleLiveFunc)(const char *camera, gboolean on, gpointer user_data);
+void uk_console_set_live_source(UkConsole *console, UkConsoleLiveFunc func, gpointer user_data);
+/* One frame of @camera's live stream: @fragment (prft+moof+mdat), preceded
+ * by @init (ftyp+moov) when the stream (re)starts. */
+void uk_console_live_frame(UkConsole *console, const char *camera, GBytes *init, GBytes *fragment,
+                           gboolean key, gint64 wall_90k);
+
+/* Sends one binary message; FALSE when dropped (the peer reads too slowly). */
+typedef gboolean (*UkConsoleSendBinaryFunc)(gpointer sink, const guint8 *data, gsize len,
+                                            gboolean droppable);
+void uk_console_conn_set_binary(UkConsoleConn *conn, UkConsoleSendBinaryFunc send_binary);
+
 /* Durable writes (incidents) go through @writer (transfer full). */
 void uk_console_set_writer(UkConsole *console, UkWriter *writer);
 
