@@ -117,6 +117,19 @@ class LiveTests(u.Tests):
         stops = [r for r in rows if r.startswith("live_view_stop|op|station-1|")]
         assert stops and float(stops[0].split("|")[3]) >= 3, rows
 
+    def test_logout_stops_video(self):
+        async def t():
+            c = await self.viewer("op")
+            r = await c.req("live.start", camera="station-1")
+            assert r["type"] == "result", r
+            assert await self.collect(c, 2.5), "no video before logout"
+            r = await c.req("logout")  # replies after any video already queued
+            assert r["type"] == "result", r
+            late = await self.collect(c, 1.5)
+            assert not late, f"{len(late)} video messages after logout"
+            await c.close()
+        run(t())
+
     def test_refused_and_h265(self):
         async def t():
             op, hh = await self.viewer("op"), await self.viewer("hh")

@@ -98,6 +98,17 @@ ukc_user(UkConsole *console, gint64 id)
 
 /* ---- connections ---- */
 
+/* Who the connection acts for. A change of user (logout, expiry, another
+ * login) ends the views the previous user had open: video is never sent on
+ * the strength of a session that has ended. */
+static void
+conn_set_user(UkConsoleConn *c, gint64 user_id)
+{
+  if (c->user_id && c->user_id != user_id)
+    ukc_live_conn_closed(c);
+  c->user_id = user_id;
+}
+
 UkConsoleConn *
 ukc_conn_ref(UkConsoleConn *c)
 {
@@ -429,7 +440,7 @@ login_done(GObject *source, GAsyncResult *result, gpointer data)
     return;
   }
   uk_session_token_hash(token, c->session_hash);
-  c->user_id = user_id;
+  conn_set_user(c, user_id);
   send_session(c, job->id, "login");
 }
 
@@ -507,7 +518,7 @@ handle_logout(Request *req)
   uk_store_session_end(c->console->store, c->session_hash, NULL);
   g_autofree gchar *detail = ukc_detail_json(c->peer, NULL, NULL);
   ukc_audit(c->console, req->user->name, "logout", NULL, NULL, detail);
-  c->user_id = 0;
+  conn_set_user(c, 0);
   g_autoptr(JsonBuilder) b = ukc_result(req);
   ukc_finish(req, b);
 }
@@ -626,7 +637,7 @@ handle_audit_verify(Request *req)
   UkConsole *console = req->conn->console;
   gint64 rows = 0, bad = 0;
   g_autoptr(GError) error = NULL;
-  g_autofree gchar *head = g_strconcat(console->config->database_path, ".audit-head", NULL);
+  g_autofree gchar *head = uk_audit_head_path(console->config->database_path);
   gboolean ok = uk_store_audit_verify(console->store, head, &rows, &bad, &error);
   g_autoptr(JsonBuilder) b = ukc_result(req);
   json_builder_set_member_name(b, "intact");
@@ -744,7 +755,7 @@ current_user(UkConsoleConn *c, const char **code)
     user = ukc_user(console, c->user_id);
   if (!user || !uk_user_is_active(user, now)) {
     *code = "session_expired";
-    c->user_id = 0;
+    conn_set_user(c, 0);
     return NULL;
   }
   return g_steal_pointer(&user);
@@ -944,8 +955,7 @@ uk_console_conn_refused(UkConsoleConn *c, const char *code, gsize size)
 void
 uk_console_conn_closed(UkConsoleConn *c)
 {
-  if (c->user_id)
-    ukc_live_conn_closed(c);
+  conn_set_user(c, 0);
   c->closed = TRUE;
   g_hash_table_remove(c->console->conns, c);
   ukc_conn_unref(c);
