@@ -22,7 +22,7 @@ uk_cli_open_store(const UkConfig *config)
     fprintf(stderr, "uitkijk: %s\n", error->message);
     return NULL;
   }
-  g_autofree gchar *head = g_strconcat(config->database_path, ".audit-head", NULL);
+  g_autofree gchar *head = uk_audit_head_path(config->database_path);
   uk_store_audit_set_head_path(store, head);
   return store;
 }
@@ -398,7 +398,7 @@ audit_verify(int argc, char **argv)
     fprintf(stderr, "uitkijk: %s\n", error->message);
     return 1;
   }
-  g_autofree gchar *head = g_strconcat(config->database_path, ".audit-head", NULL);
+  g_autofree gchar *head = uk_audit_head_path(config->database_path);
   gint64 rows = 0, bad = 0;
   if (!uk_store_audit_verify(store, head, &rows, &bad, &error)) {
     printf("audit log NOT intact: %s\n", error->message);

@@ -335,7 +335,7 @@ uk_daemon_new(UkConfig *config, GError **error)
   d->store = uk_store_open(config->database_path, error);
   if (!d->store || !uk_recover(d->store, config, error))
     return NULL;
-  g_autofree gchar *head = g_strconcat(config->database_path, ".audit-head", NULL);
+  g_autofree gchar *head = uk_audit_head_path(config->database_path);
   uk_store_audit_set_head_path(d->store, head);
   d->board = uk_camera_board_new();
   for (guint i = 0; i < config->cameras->len; i++) {

@@ -236,6 +236,19 @@ uk_store_users(UkStore *s, GError **error)
   return g_steal_pointer(&users);
 }
 
+/* Runs an UPDATE of the user @name; not finding the user is an error. */
+static gboolean
+step_user_update(UkStore *s, sqlite3_stmt *st, const char *name, GError **error)
+{
+  if (!uk_store_step_done(s, st, error))
+    return FALSE;
+  if (sqlite3_changes(s->db) == 0) {
+    g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no user '%s'", name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 uk_store_user_set_password(UkStore *s, const char *name, const char *password_hash, GError **error)
 {
@@ -247,13 +260,7 @@ uk_store_user_set_password(UkStore *s, const char *name, const char *password_ha
     return FALSE;
   sqlite3_bind_text(st, 1, password_hash, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-  if (!uk_store_step_done(s, st, error))
-    return FALSE;
-  if (sqlite3_changes(s->db) == 0) {
-    g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no user '%s'", name);
-    return FALSE;
-  }
-  return TRUE;
+  return step_user_update(s, st, name, error);
 }
 
 gboolean
@@ -264,13 +271,7 @@ uk_store_user_set_disabled(UkStore *s, const char *name, gboolean disabled, GErr
     return FALSE;
   sqlite3_bind_int(st, 1, disabled ? 1 : 0);
   sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-  if (!uk_store_step_done(s, st, error))
-    return FALSE;
-  if (sqlite3_changes(s->db) == 0) {
-    g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no user '%s'", name);
-    return FALSE;
-  }
-  return TRUE;
+  return step_user_update(s, st, name, error);
 }
 
 gboolean

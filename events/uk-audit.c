@@ -46,6 +46,12 @@ row_hash(const guint8 *prev, gint64 id, gint64 time_90k, const char *actor, cons
   g_checksum_get_digest(sum, out, &len);
 }
 
+gchar *
+uk_audit_head_path(const char *db_path)
+{
+  return g_strconcat(db_path, ".audit-head", NULL);
+}
+
 void
 uk_store_audit_set_head_path(UkStore *s, const char *path)
 {

@@ -27,6 +27,10 @@ typedef struct {
 /* Appends @entry (inside the caller's transaction if any). */
 gboolean uk_store_audit_append(UkStore *store, UkAuditEntry *entry, GError **error);
 
+/* The head file that goes with the database at @db_path:
+ * <db_path>.audit-head. (transfer full) */
+gchar *uk_audit_head_path(const char *db_path);
+
 /* Where the head file lives (NULL: none, e.g. read-only use). */
 void uk_store_audit_set_head_path(UkStore *store, const char *path);
 
