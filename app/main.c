@@ -3,6 +3,7 @@
 #include "uk-recorder.h"
 
 #include <locale.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,12 @@ int
 main(int argc, char **argv)
 {
   setlocale(LC_ALL, "");
+  /* Keep freed heap for reuse instead of returning it to the kernel after
+   * every burst: the console's send buffers come and go by the thousand per
+   * second, and each return-and-refault cost page faults. */
+  mallopt(M_TRIM_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TOP_PAD, 4 * 1024 * 1024);
+  mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   if (argc < 2) {
     usage(stderr);
     return 2;

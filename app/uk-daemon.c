@@ -29,7 +29,7 @@ struct _UkDaemon {
   UkConsole *console;
   GSource *health_source;
   GSource *retention_source;
-  UkLocateCache *locate_cache;
+  UkLocateCache *locate_cache; /* incident positions; the writer thread's (daemon_locate) */
 };
 
 /* Path of @abs relative to the storage folder; NULL if it is not inside it. */
@@ -305,12 +305,13 @@ daemon_set_live(const char *camera, gboolean on, gpointer data)
 
 /* The console's locator: incidents store the recorded frame they refer to. */
 static gboolean
-daemon_locate(const char *camera, gint64 t_90k, gint64 *frame_90k, gchar **rel_path,
+daemon_locate(UkStore *store, const char *camera, gint64 t_90k, gint64 *frame_90k, gchar **rel_path,
               gint64 *pts_90k, gpointer data)
 {
   UkDaemon *d = data;
   UkLocated at;
-  if (!uk_locate(d->store, d->config, d->locate_cache, camera, t_90k, &at, NULL, NULL))
+  /* On the writer thread: locate_cache is used only here. */
+  if (!uk_locate(store, d->config, d->locate_cache, camera, t_90k, &at, NULL, NULL))
     return FALSE;
   *frame_90k = at.frame_90k;
   *rel_path = g_steal_pointer(&at.rel_path);

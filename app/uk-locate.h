@@ -20,7 +20,8 @@ typedef struct {
 void uk_located_clear(UkLocated *located);
 
 /* Remembers the frames of segments being written, so that resolving many
- * instants re-reads a growing file only when it grew. Control thread only. */
+ * instants re-reads a growing file only when it grew. One thread at a time
+ * (the daemon: its database writer thread). */
 typedef struct _UkLocateCache UkLocateCache;
 UkLocateCache *uk_locate_cache_new(void);
 void uk_locate_cache_free(UkLocateCache *cache);

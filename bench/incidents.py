@@ -5,20 +5,18 @@ once the incident is durable). Prints p50/p99 acknowledgement latency and
 durable incidents per second, against the targets p99 <= 10 ms at 50
 consoles and >= 2000 durable incidents/s.
 
-The consoles run in separate client processes (so that one Python process's
-speed does not cap the figure); the daemon is the real `uitkijk serve` with a
+The consoles are driven by bench/ws-incidents (a small single-threaded C
+websocket client, built with the project), so that the clients take little
+of the machine's CPU; the daemon is the real `uitkijk serve` with a
 real recording camera (`uitkijk testcam`), so every incident is resolved to
 its recorded frame as in production.
 
   /usr/bin/python3 bench/incidents.py [--consoles 1,10,50] [--seconds 10]
 """
 import argparse
-import asyncio
 import json
-import multiprocessing
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,72 +27,28 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import uktest as u  # noqa: E402
 
 
-def client_proc(port, users, seconds, start_at, out):
-    import websockets
-
-    async def one(user):
-        ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws", subprotocols=["uitkijk.v1"])
-        await ws.recv()
-        await ws.send(json.dumps({"type": "login", "id": 0, "user": user, "password": f"wachtwoord-{user}"}))
-        r = json.loads(await ws.recv())
-        assert r["type"] == "result", r
-        while time.time() < start_at:
-            await asyncio.sleep(0.001)
-        lat = []
-        k = 0
-        end = start_at + seconds
-        while time.time() < end:
-            k += 1
-            pos = u.rfc3339(time.time() * 1e6 - 2e6)
-            t0 = time.perf_counter()
-            await ws.send(json.dumps({"type": "incident.create", "id": k, "camera": "cam1",
-                                      "position": pos, "source": "live", "category": "overlast",
-                                      "description": f"bench {user} {k}"}))
-            while True:
-                raw = await ws.recv()
-                if raw.startswith('{"type":"event"'):
-                    continue  # other consoles' incidents, pushed live
-                m = json.loads(raw)
-                if m.get("id") == k:
-                    break
-            lat.append(time.perf_counter() - t0)
-            assert m["type"] == "result", m
-        await ws.close()
-        return lat
-
-    async def main():
-        return await asyncio.gather(*(one(x) for x in users))
-
-    res = asyncio.new_event_loop().run_until_complete(main())
-    out.put([x for r in res for x in r])
-
-
-def run_level(port, n, seconds):
-    procs_n = min(n, 4)
-    groups = [[f"u{i}" for i in range(n) if i % procs_n == p] for p in range(procs_n)]
-    q = multiprocessing.Queue()
-    start_at = time.time() + 3
-    procs = [multiprocessing.Process(target=client_proc, args=(port, g, seconds, start_at, q))
-             for g in groups]
-    for p in procs:
-        p.start()
-    lat = []
-    for _ in procs:
-        lat += q.get()
-    for p in procs:
-        p.join()
-    lat.sort()
-    p50 = lat[len(lat) // 2] * 1000
-    p99 = lat[int(len(lat) * 0.99)] * 1000
-    return len(lat) / seconds, p50, p99, len(lat)
+def run_level(port, n, seconds, client, rate=0):
+    """One level: N consoles in the C client (bench/ws-incidents.c); rate is
+    incidents/s per console (0: flat out)."""
+    out = subprocess.run([client, str(port), str(n), str(seconds), str(rate)], capture_output=True,
+                         text=True, timeout=seconds + 120)
+    if out.returncode != 0:
+        raise SystemExit(f"ws-incidents failed: {out.stderr.strip()}")
+    r = json.loads(out.stdout)
+    return r["acknowledged"] / r["seconds"], r["p50_ms"], r["p99_ms"], r["acknowledged"], r
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--consoles", default="1,10,50")
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--paced", type=float, default=2000,
+                    help="also run the largest level paced at this many incidents/s in all (0: skip)")
     ap.add_argument("--uitkijk", default=os.environ.get("UITKIJK", os.path.join(HERE, "..", "build", "app", "uitkijk")))
+    ap.add_argument("--client", default=None, help="ws-incidents binary (default: next to uitkijk)")
     args = ap.parse_args()
+    client = args.client or os.path.join(os.path.dirname(os.path.abspath(args.uitkijk)), "..", "bench",
+                                         "ws-incidents")
     u.UITKIJK = os.path.abspath(args.uitkijk)
     levels = [int(x) for x in args.consoles.split(",")]
     folder = tempfile.mkdtemp(prefix="uk-bench-incidents-")
@@ -112,12 +66,17 @@ def main():
         u.wait_until("the console", lambda: u.port_open(port), 30)
         time.sleep(5)  # the camera records: incidents resolve to frames in the open segment
         print(f"incident logging, {args.seconds:.0f} s per level, real daemon recording 1 camera")
-        print(" consoles | incidents/s (durable) | p50 ack ms | p99 ack ms | acknowledged")
+        print(" consoles          | incidents/s (durable) | p50 ack ms | p99 ack ms | acknowledged | pushes rx | errors")
         results = {}
-        for n in levels:
-            rate, p50, p99, total = run_level(port, n, args.seconds)
-            results[n] = (rate, p50, p99)
-            print(f" {n:8d} | {rate:21.0f} | {p50:10.2f} | {p99:10.2f} | {total}")
+        runs = [(n, 0) for n in levels]
+        if args.paced:
+            runs.append((max(levels), args.paced / max(levels)))
+        for n, per in runs:
+            rate, p50, p99, total, r = run_level(port, n, args.seconds, client, per)
+            results[(n, per)] = (rate, p50, p99)
+            label = f"{n}, flat out" if not per else f"{n}, {n * per:.0f}/s"
+            print(f" {label:17s} | {rate:21.0f} | {p50:10.2f} | {p99:10.2f} | {total:12d} | "
+                  f"{r['pushes']:9d} | {r['errors']}")
         import urllib.request
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
         vals = {l.split()[0]: float(l.split()[1]) for l in metrics.splitlines()
@@ -128,11 +87,17 @@ def main():
         stored = subprocess.run(["sqlite3", db, "SELECT count(*) FROM incident"], capture_output=True,
                                 text=True).stdout.strip()
         print(f"stored incidents: {stored}")
-        if 50 in results:
-            rate, p50, p99 = results[50]
-            print(f"target p99 <= 10 ms at 50 consoles: {p99:.2f} ms -> {'met' if p99 <= 10 else 'not met'}")
-            best = max(r[0] for r in results.values())
-            print(f"target >= 2000 durable incidents/s: {best:.0f}/s -> {'met' if best >= 2000 else 'not met'}")
+        paced = [k for k in results if k[0] == 50 and k[1] and k[0] * k[1] >= 2000]
+        if paced:
+            rate, p50, p99 = results[paced[0]]
+            print(f"target p99 <= 10 ms at 50 consoles logging {rate:.0f} durable incidents/s: "
+                  f"{p99:.2f} ms -> {'met' if p99 <= 10 else 'not met'}")
+        if (50, 0) in results:
+            rate, p50, p99 = results[(50, 0)]
+            print(f"50 consoles flat out (each waits only for its last acknowledgement): "
+                  f"{rate:.0f}/s, p99 {p99:.2f} ms")
+        best = max(r[0] for r in results.values())
+        print(f"target >= 2000 durable incidents/s: {best:.0f}/s -> {'met' if best >= 2000 else 'not met'}")
     finally:
         for p in (serve, cam):
             if p:

@@ -349,19 +349,24 @@ uk_store_session_create(UkStore *s, const guint8 *token_hash, gint64 user_id, gi
 }
 
 gint64
-uk_store_session_user(UkStore *s, const guint8 *token_hash, gint64 now_90k, GError **error)
+uk_store_session_user(UkStore *s, const guint8 *token_hash, gint64 now_90k, gint64 *expires_90k,
+                      GError **error)
 {
-  sqlite3_stmt *st = uk_store_stmt(s,
-                                   "SELECT user_id FROM session WHERE token_hash = ? AND "
-                                   "ended_90k IS NULL AND expires_90k > ?",
-                                   error);
+  sqlite3_stmt *st
+      = uk_store_stmt(s,
+                      "SELECT user_id, expires_90k FROM session WHERE token_hash = ? AND "
+                      "ended_90k IS NULL AND expires_90k > ?",
+                      error);
   if (!st)
     return 0;
   sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 2, now_90k);
   gint64 id = 0;
-  if (sqlite3_step(st) == SQLITE_ROW)
+  if (sqlite3_step(st) == SQLITE_ROW) {
     id = sqlite3_column_int64(st, 0);
+    if (expires_90k)
+      *expires_90k = sqlite3_column_int64(st, 1);
+  }
   sqlite3_reset(st);
   return id;
 }
@@ -403,4 +408,16 @@ uk_session_token_hash(const char *token, guint8 hash_out[32])
       return FALSE;
   crypto_hash_sha256(hash_out, (const guint8 *)token, n);
   return TRUE;
+}
+
+gint64
+uk_store_accounts_version(UkStore *s)
+{
+  sqlite3_stmt *st = uk_store_stmt(s, "SELECT version FROM accounts_version WHERE id = 1", NULL);
+  gint64 v = -1;
+  if (st && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  if (st)
+    sqlite3_reset(st);
+  return v;
 }

@@ -84,9 +84,14 @@ gboolean uk_session_token_hash(const char *token, guint8 hash_out[32]);
 /* Sessions: @token_hash is the SHA-256 of the token (32 bytes). */
 gboolean uk_store_session_create(UkStore *store, const guint8 *token_hash, gint64 user_id,
                                  gint64 expires_90k, GError **error);
-/* The user id of a live session, or 0. */
+/* The user id of a live session (and when it expires), or 0. */
 gint64 uk_store_session_user(UkStore *store, const guint8 *token_hash, gint64 now_90k,
-                             GError **error);
+                             gint64 *expires_90k, GError **error);
 gboolean uk_store_session_end(UkStore *store, const guint8 *token_hash, GError **error);
+
+/* A counter that changes whenever a user or an authorisation does (any
+ * connection, any process): cached accounts stay valid while it stands still.
+ * -1 on error. */
+gint64 uk_store_accounts_version(UkStore *store);
 
 G_END_DECLS

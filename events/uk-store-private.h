@@ -10,6 +10,7 @@ struct _UkStore {
   GHashTable *stmts; /* SQL text -> sqlite3_stmt*, prepared once */
   guint tx_depth;
   gchar *audit_head_path; /* see uk-audit.h; NULL: not kept */
+  int audit_head_fd;      /* that file, opened at its first write; -1: not yet */
   gboolean audit_dirty;   /* appended in the open transaction: write the head at commit */
 };
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 GQuark
 uk_store_error_quark(void)
@@ -200,6 +201,7 @@ uk_store_open(const char *path, GError **error)
 {
   g_autoptr(UkStore) s = g_new0(UkStore, 1);
   s->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, finalize_stmt);
+  s->audit_head_fd = -1;
   g_autofree gchar *dir = g_path_get_dirname(path);
   if (g_mkdir_with_parents(dir, 0750) != 0) {
     int e = errno;
@@ -236,6 +238,7 @@ uk_store_open_readonly(const char *path, GError **error)
   }
   g_autoptr(UkStore) s = g_new0(UkStore, 1);
   s->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, finalize_stmt);
+  s->audit_head_fd = -1;
   int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_SQLITE, "cannot open database %s: %s", path,
@@ -266,6 +269,8 @@ uk_store_free(UkStore *s)
     return;
   g_hash_table_destroy(s->stmts);
   g_free(s->audit_head_path);
+  if (s->audit_head_fd >= 0)
+    close(s->audit_head_fd);
   if (s->db)
     sqlite3_close(s->db);
   g_free(s);

@@ -58,10 +58,18 @@ class IncidentTests(u.Tests):
         return c
 
     async def next_event(self, c, timeout=5):
+        """The next incident event, whether pushed alone or in an "events" batch."""
+        pending = c.__dict__.setdefault("pending_events", [])
         while True:
+            while pending:
+                msg = pending.pop(0)
+                if msg["event"].startswith("incident."):
+                    return msg
             msg = json.loads(await asyncio.wait_for(c.ws.recv(), timeout))
-            if msg["type"] == "event" and msg["event"].startswith("incident."):
-                return msg
+            if msg["type"] == "event":
+                pending.append(msg)
+            elif msg["type"] == "events":
+                pending.extend(msg["events"])
 
     def now_iso(self, offset_s=0):
         return u.rfc3339((time.time() + offset_s) * 1e6)
@@ -87,6 +95,29 @@ class IncidentTests(u.Tests):
             except asyncio.TimeoutError:
                 pass
             for c in (op, hh, hhc):
+                await c.close()
+        run(t())
+
+    def test_push_batches(self):
+        """A burst of incidents reaches another console complete and in order,
+        several to a message ("events") rather than one message each."""
+        async def t():
+            op, hh = await self.client("op"), await self.client("hh")
+            pos = self.now_iso(-2)
+            for k in range(20):
+                await op.ws.send(json.dumps({"type": "incident.create", "id": 1000 + k, "camera": "station-1",
+                                             "position": pos, "source": "live", "category": "overlast",
+                                             "description": f"burst {k}"}))
+            ids, batches = [], 0
+            while len(ids) < 20:
+                msg = json.loads(await asyncio.wait_for(hh.ws.recv(), 10))
+                events = msg["events"] if msg["type"] == "events" else [msg] if msg["type"] == "event" else []
+                batches += msg["type"] == "events"
+                ids += [e["incident"]["incident"] for e in events if e["event"] == "incident.created"
+                        and e["incident"]["description"].startswith("burst ")]
+            assert ids == sorted(ids) and len(set(ids)) == 20, ids
+            assert batches >= 1, "twenty incidents in one burst came as twenty messages"
+            for c in (op, hh):
                 await c.close()
         run(t())
 

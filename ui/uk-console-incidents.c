@@ -65,19 +65,7 @@ json_text(JsonNode *node)
 {
   return json_to_string(node, FALSE);
 }
-
 /* ---- JSON for an incident ---- */
-
-static void
-add_json_value(JsonBuilder *b, const char *name, const char *json)
-{
-  json_builder_set_member_name(b, name);
-  JsonNode *node = json ? json_from_string(json, NULL) : NULL;
-  if (node)
-    json_builder_add_value(b, node);
-  else
-    json_builder_add_null_value(b);
-}
 
 /* The console's link that opens an incident's frame in playback. (transfer full) */
 static gchar *
@@ -88,66 +76,111 @@ playback_link(const UkIncident *i)
   return g_strdup_printf("/#/playback?camera=%s&t=%s&incident=%" G_GINT64_FORMAT, cam, t, i->id);
 }
 
+/* Members of a JSON object written straight into @out (this is on the
+ * acknowledgement path of every incident: no builder, no reparse). Each
+ * helper writes ',"name":value', @out's object already begun. */
+static void
+member(GString *out, const char *name)
+{
+  if (out->len && out->str[out->len - 1] != '{')
+    g_string_append_c(out, ',');
+  g_string_append_c(out, '"');
+  g_string_append(out, name);
+  g_string_append(out, "\":");
+}
+
+static void
+member_string(GString *out, const char *name, const char *value)
+{
+  member(out, name);
+  if (value)
+    uk_json_append_string(out, value);
+  else
+    g_string_append(out, "null");
+}
+
+static void
+member_time(GString *out, const char *name, gint64 t_90k)
+{
+  g_autofree gchar *t = t_90k ? uk_time_format_rfc3339(t_90k) : NULL;
+  member_string(out, name, t);
+}
+
+/* @json: a JSON text this program stored (arrays, change values). */
+static void
+member_json(GString *out, const char *name, const char *json)
+{
+  member(out, name);
+  g_string_append(out, json && *json ? json : "null");
+}
+
+static void
+incident_json(GString *out, UkConsole *console, const UkIncident *i)
+{
+  const UkAreaConfig *area = uk_config_find_area(console->config, i->area);
+  g_string_append_c(out, '{');
+  member(out, "incident");
+  g_string_append_printf(out, "%" G_GINT64_FORMAT, i->id);
+  member_string(out, "area", i->area);
+  member_string(out, "area_name", area ? area->name : NULL);
+  member_string(out, "camera", i->camera);
+  member_json(out, "cameras", i->cameras_json);
+  member_time(out, "position", i->position_90k);
+  member_string(out, "source", i->source);
+  member_time(out, "frame_time", i->frame_path ? i->frame_90k : 0);
+  member(out, "frame_pts_s");
+  if (i->frame_path) {
+    gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+    g_string_append(out, g_ascii_dtostr(num, sizeof num, i->frame_pts_90k / (double)UK_TIME_HZ));
+  } else {
+    g_string_append(out, "null");
+  }
+  member_string(out, "category", i->category);
+  member_string(out, "severity", i->severity);
+  member_string(out, "description", i->description);
+  member_json(out, "actions", i->actions_json);
+  member_string(out, "status", i->status ? i->status : "open");
+  member_time(out, "created", i->created_90k);
+  member_string(out, "created_by", i->created_by);
+  member(out, "changes");
+  g_string_append_printf(out, "%d", i->changes);
+  g_autofree gchar *link = playback_link(i);
+  member_string(out, "playback", link);
+  if (i->history) {
+    member(out, "history");
+    g_string_append_c(out, '[');
+    for (guint k = 0; k < i->history->len; k++) {
+      UkIncidentChange *c = i->history->pdata[k];
+      if (k)
+        g_string_append_c(out, ',');
+      g_string_append_c(out, '{');
+      member_time(out, "time", c->time_90k);
+      member_string(out, "author", c->author);
+      member_string(out, "field", c->field);
+      member_json(out, "value", c->value);
+      member_string(out, "note", c->note);
+      g_string_append_c(out, '}');
+    }
+    g_string_append_c(out, ']');
+  }
+  g_string_append_c(out, '}');
+}
+
+/* The incident as JSON text. (transfer full) */
+static gchar *
+incident_text(UkConsole *console, const UkIncident *i)
+{
+  GString *out = g_string_sized_new(768);
+  incident_json(out, console, i);
+  return g_string_free(out, FALSE);
+}
+
+/* Adds the incident as the value of the builder's current member. */
 static void
 add_incident(UkConsole *console, JsonBuilder *b, const UkIncident *i)
 {
-  const UkAreaConfig *area = uk_config_find_area(console->config, i->area);
-  json_builder_begin_object(b);
-  ukc_add_int(b, "incident", i->id);
-  ukc_add_string(b, "area", i->area);
-  ukc_add_string(b, "area_name", area ? area->name : NULL);
-  ukc_add_string(b, "camera", i->camera);
-  add_json_value(b, "cameras", i->cameras_json);
-  ukc_add_time(b, "position", i->position_90k);
-  ukc_add_string(b, "source", i->source);
-  ukc_add_time(b, "frame_time", i->frame_path ? i->frame_90k : 0);
-  json_builder_set_member_name(b, "frame_pts_s");
-  if (i->frame_path)
-    json_builder_add_double_value(b, i->frame_pts_90k / (double)UK_TIME_HZ);
-  else
-    json_builder_add_null_value(b);
-  ukc_add_string(b, "category", i->category);
-  ukc_add_string(b, "severity", i->severity);
-  ukc_add_string(b, "description", i->description);
-  add_json_value(b, "actions", i->actions_json);
-  ukc_add_string(b, "status", i->status ? i->status : "open");
-  ukc_add_time(b, "created", i->created_90k);
-  ukc_add_string(b, "created_by", i->created_by);
-  ukc_add_int(b, "changes", i->changes);
-  g_autofree gchar *link = playback_link(i);
-  ukc_add_string(b, "playback", link);
-  if (i->history) {
-    json_builder_set_member_name(b, "history");
-    json_builder_begin_array(b);
-    for (guint k = 0; k < i->history->len; k++) {
-      UkIncidentChange *c = i->history->pdata[k];
-      json_builder_begin_object(b);
-      ukc_add_time(b, "time", c->time_90k);
-      ukc_add_string(b, "author", c->author);
-      ukc_add_string(b, "field", c->field);
-      add_json_value(b, "value", c->value);
-      ukc_add_string(b, "note", c->note);
-      json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-  }
-  json_builder_end_object(b);
-}
-
-/* Pushes "incident.created" or "incident.changed" to the area's consoles. */
-static void
-push_incident(UkConsole *console, const char *event, const UkIncident *i)
-{
-  g_autoptr(JsonBuilder) b = json_builder_new();
-  json_builder_begin_object(b);
-  ukc_add_string(b, "type", "event");
-  ukc_add_string(b, "event", event);
-  json_builder_set_member_name(b, "incident");
-  add_incident(console, b, i);
-  json_builder_end_object(b);
-  g_autoptr(JsonNode) root = json_builder_get_root(b);
-  g_autofree gchar *text = json_to_string(root, FALSE);
-  ukc_broadcast(console, i->area, INCIDENT_READ_ROLES, text);
+  g_autofree gchar *text = incident_text(console, i);
+  json_builder_add_value(b, json_from_string(text, NULL));
 }
 
 /* ---- durable writes (the writer thread's group commit) ---- */
@@ -159,6 +192,13 @@ apply_job(UkStore *store, gpointer data, GError **error)
   WriteJob *j = data;
   g_autofree gchar *detail = NULL;
   if (j->kind == WRITE_CREATE) {
+    /* The recorded frame the operator was looking at. Not recorded (a gap,
+     * or not yet on disk) is stored as such: the incident is never lost. */
+    UkConsole *console = j->conn->console;
+    if (console->locate)
+      console->locate(store, j->incident->camera, j->incident->position_90k,
+                      &j->incident->frame_90k, &j->incident->frame_path,
+                      &j->incident->frame_pts_90k, console->locate_data);
     if (!uk_store_incident_add(store, j->incident, error))
       return FALSE;
     JsonNode *cat = json_node_init_string(json_node_alloc(), j->incident->category);
@@ -214,12 +254,17 @@ job_done(gpointer data, const GError *error)
   }
   if (j->kind == WRITE_CREATE)
     console->incidents_logged++;
-  g_autoptr(JsonBuilder) b = ukc_reply_begin("result", j->id, j->request);
-  json_builder_set_member_name(b, "incident");
-  add_incident(console, b, show);
-  json_builder_end_object(b);
-  ukc_send(j->conn, b);
-  push_incident(console, j->kind == WRITE_CREATE ? "incident.created" : "incident.changed", show);
+  /* The reply, then the push to the area's consoles ("incident.created" or
+   * "incident.changed"), both around one serialisation of the incident. */
+  g_autofree gchar *inc = incident_text(console, show);
+  g_autofree gchar *id = json_to_string(j->id, FALSE);
+  g_autofree gchar *reply = g_strdup_printf(
+      "{\"type\":\"result\",\"id\":%s,\"request\":\"%s\",\"incident\":%s}", id, j->request, inc);
+  ukc_send_text(j->conn, reply);
+  g_autofree gchar *event
+      = g_strdup_printf("{\"type\":\"event\",\"event\":\"%s\",\"incident\":%s}",
+                        j->kind == WRITE_CREATE ? "incident.created" : "incident.changed", inc);
+  ukc_broadcast(console, show->area, INCIDENT_READ_ROLES, event);
   write_job_free(j);
 }
 
@@ -357,11 +402,6 @@ ukc_handle_incident_create(Request *req)
   i->description = g_strdup(description);
   i->actions_json = g_steal_pointer(&actions);
   i->created_by = g_strdup(req->user->name);
-  /* The recorded frame the operator was looking at. Not recorded (a gap,
-   * or not yet on disk) is stored as such: the incident is never lost. */
-  if (console->locate)
-    console->locate(i->camera, position, &i->frame_90k, &i->frame_path, &i->frame_pts_90k,
-                    console->locate_data);
   WriteJob *j = g_new0(WriteJob, 1);
   j->kind = WRITE_CREATE;
   j->incident = i;

@@ -23,12 +23,15 @@ struct _UkConsole {
   UkConsoleLocateFunc locate; /* resolves incident positions to frames */
   gpointer locate_data;
   GHashTable *users;           /* user id -> UkUser, as of users_version */
-  gint64 users_version;        /* uk_store_data_version when users was filled */
+  gint64 users_version;        /* uk_store_accounts_version when users was filled */
+  gint64 data_version;         /* uk_store_data_version when that was checked */
   UkWriter *writer;            /* durable writes (owned) */
   GHashTable *live;            /* camera id -> LiveHub (uk-console-live.c) */
   UkConsoleLiveFunc live_func; /* turns a recorder's live stream on and off */
   gpointer live_data;
   gchar *dummy_hash; /* for logins with unknown names (console_dummy_hash) */
+  GPtrArray *outbox;   /* (element-type Outgoing) pushes not yet sent (ukc_broadcast) */
+  GSource *outbox_source; /* the idle source that sends them */
 };
 
 struct _UkConsoleConn {
@@ -39,6 +42,8 @@ struct _UkConsoleConn {
   gboolean closed;
   gchar *peer;
   gint64 user_id; /* 0: not logged in */
+  gint64 session_version;     /* the console's users_version when the session was checked */
+  gint64 session_expires_90k; /* and its expiry then */
   guint8 session_hash[32];
   gboolean login_pending;
   UkConsoleSendBinaryFunc send_binary; /* NULL: no binary (live video) */
@@ -81,6 +86,7 @@ void ukc_conn_unref(UkConsoleConn *c);
 /* Replies. */
 JsonBuilder *ukc_reply_begin(const char *kind, JsonNode *id, const char *request);
 void ukc_send(UkConsoleConn *c, JsonBuilder *b);
+void ukc_send_text(UkConsoleConn *c, const char *text);
 void ukc_send_error(UkConsoleConn *c, JsonNode *id, const char *request, const char *code,
                     const char *format, ...) G_GNUC_PRINTF(5, 6);
 #define req_error(req, code, ...)                                                                  \

@@ -67,17 +67,24 @@ void
 ukc_users_changed(UkConsole *console)
 {
   g_hash_table_remove_all(console->users);
+  console->data_version = -1; /* read accounts_version again */
 }
 
 /* The cached user (transfer none: valid until accounts change). */
 static UkUser *
 user_peek(UkConsole *console, gint64 id, gboolean check_version)
 {
+  /* data_version changes with every commit of another connection (the
+   * incident writer's too); the accounts' own counter only when they do. */
   if (check_version) {
-    gint64 version = uk_store_data_version(console->store);
-    if (version != console->users_version) {
-      ukc_users_changed(console);
-      console->users_version = version;
+    gint64 data_version = uk_store_data_version(console->store);
+    if (data_version != console->data_version) {
+      console->data_version = data_version;
+      gint64 version = uk_store_accounts_version(console->store);
+      if (version != console->users_version || version < 0) {
+        ukc_users_changed(console);
+        console->users_version = version;
+      }
     }
   }
   UkUser *u = g_hash_table_lookup(console->users, &id);
@@ -107,6 +114,7 @@ conn_set_user(UkConsoleConn *c, gint64 user_id)
   if (c->user_id && c->user_id != user_id)
     ukc_live_conn_closed(c);
   c->user_id = user_id;
+  c->session_expires_90k = 0; /* look the session up at the next message */
 }
 
 UkConsoleConn *
@@ -136,6 +144,13 @@ ukc_send(UkConsoleConn *c, JsonBuilder *b)
   gsize len;
   g_autofree gchar *text = json_generator_to_data(gen, &len);
   c->send(c->sink, text, len);
+}
+
+void
+ukc_send_text(UkConsoleConn *c, const char *text)
+{
+  if (!c->closed)
+    c->send(c->sink, text, strlen(text));
 }
 
 JsonBuilder *
@@ -516,6 +531,7 @@ handle_logout(Request *req)
 {
   UkConsoleConn *c = req->conn;
   uk_store_session_end(c->console->store, c->session_hash, NULL);
+  ukc_users_changed(c->console);
   g_autofree gchar *detail = ukc_detail_json(c->peer, NULL, NULL);
   ukc_audit(c->console, req->user->name, "logout", NULL, NULL, detail);
   conn_set_user(c, 0);
@@ -750,9 +766,18 @@ current_user(UkConsoleConn *c, const char **code)
     return NULL;
   UkConsole *console = c->console;
   gint64 now = uk_time_now_90k();
-  g_autoptr(UkUser) user = NULL;
-  if (uk_store_session_user(console->store, c->session_hash, now, NULL) == c->user_id)
-    user = ukc_user(console, c->user_id);
+  /* The session is looked up again only when accounts or sessions changed
+   * (ukc_user refreshes users_version first) or when it may have expired. */
+  g_autoptr(UkUser) user = ukc_user(console, c->user_id);
+  if (user && (c->session_version != console->users_version || now >= c->session_expires_90k)) {
+    gint64 expires = 0;
+    if (uk_store_session_user(console->store, c->session_hash, now, &expires, NULL) == c->user_id) {
+      c->session_version = console->users_version;
+      c->session_expires_90k = expires;
+    } else {
+      g_clear_pointer(&user, uk_user_free);
+    }
+  }
   if (!user || !uk_user_is_active(user, now)) {
     *code = "session_expired";
     conn_set_user(c, 0);
@@ -879,6 +904,7 @@ uk_console_new(UkStore *store, const UkConfig *config, UkCameraBoard *cameras)
   console->users
       = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)uk_user_free);
   console->users_version = -1;
+  console->data_version = -1;
   return console;
 }
 
@@ -895,6 +921,11 @@ uk_console_free(UkConsole *console)
     while (g_main_context_iteration(NULL, FALSE))
       ;
   }
+  if (console->outbox_source) {
+    g_source_destroy(console->outbox_source);
+    g_clear_pointer(&console->outbox_source, g_source_unref);
+  }
+  g_clear_pointer(&console->outbox, g_ptr_array_unref);
   g_hash_table_destroy(console->users);
   g_free(console->dummy_hash);
   ukc_live_free(console);
@@ -916,7 +947,7 @@ uk_console_conn_new(UkConsole *console, UkConsoleSendFunc send, gpointer sink, c
   g_hash_table_add(console->conns, c);
   guint8 hash[32];
   if (session_cookie && uk_session_token_hash(session_cookie, hash)) {
-    gint64 uid = uk_store_session_user(console->store, hash, uk_time_now_90k(), NULL);
+    gint64 uid = uk_store_session_user(console->store, hash, uk_time_now_90k(), NULL, NULL);
     if (uid) {
       c->user_id = uid;
       memcpy(c->session_hash, hash, sizeof hash);
@@ -961,14 +992,47 @@ uk_console_conn_closed(UkConsoleConn *c)
   ukc_conn_unref(c);
 }
 
-void
-ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json)
+/* How long a pushed event may wait for others to go with it. */
+#define PUSH_WINDOW_MS 20
+
+/* One pushed event waiting in the outbox. */
+typedef struct {
+  gchar *area; /* NULL: every area */
+  guint roles;
+  gchar *json;
+  gsize len;
+} Outgoing;
+
+static void
+outgoing_free(gpointer p)
 {
+  Outgoing *o = p;
+  g_free(o->area);
+  g_free(o->json);
+  g_free(o);
+}
+
+/* Sends the outbox: each connection gets the events it may see, one message
+ * each, or all of them in one "events" message when there are several (so a
+ * group commit of 50 incidents is 50 messages, not 50 per console). */
+static gboolean
+flush_outbox(gpointer data)
+{
+  UkConsole *console = data;
+  g_clear_pointer(&console->outbox_source, g_source_unref);
+  GPtrArray *out = console->outbox;
+  console->outbox = NULL;
+  if (!out)
+    return G_SOURCE_REMOVE;
   GHashTableIter it;
   gpointer key;
   gint64 now = uk_time_now_90k();
-  gsize len = strlen(event_json);
-  gboolean check = TRUE; /* accounts are looked at once per broadcast */
+  gboolean check = TRUE; /* accounts are looked at once per flush */
+  g_autoptr(GString) batch = g_string_new(NULL);
+  /* Which events the last batch holds: consoles that see the same ones (all
+   * of an area's, usually) share it. */
+  g_autoptr(GByteArray) seen = g_byte_array_sized_new(out->len);
+  g_autoptr(GByteArray) last = g_byte_array_sized_new(out->len);
   g_hash_table_iter_init(&it, console->conns);
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     UkConsoleConn *c = key;
@@ -976,11 +1040,61 @@ ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *eve
       continue;
     UkUser *user = user_peek(console, c->user_id, check);
     check = FALSE;
-    if (!user || !uk_user_is_active(user, now) || !(ROLE(user->role) & roles))
+    if (!user || !uk_user_is_active(user, now))
       continue;
-    if (area && !uk_user_may_area(user, area, now))
-      continue;
-    c->send(c->sink, event_json, len);
+    const Outgoing *only = NULL;
+    guint n = 0;
+    g_byte_array_set_size(seen, out->len);
+    for (guint i = 0; i < out->len; i++) {
+      const Outgoing *o = out->pdata[i];
+      seen->data[i]
+          = (ROLE(user->role) & o->roles) && (!o->area || uk_user_may_area(user, o->area, now));
+      if (seen->data[i] && n++ == 0)
+        only = o;
+    }
+    if (n == 1) {
+      c->send(c->sink, only->json, only->len);
+    } else if (n > 1) {
+      if (last->len != seen->len || memcmp(last->data, seen->data, seen->len) != 0) {
+        g_string_assign(batch, "{\"type\":\"events\",\"events\":[");
+        for (guint i = 0; i < out->len; i++) {
+          const Outgoing *o = out->pdata[i];
+          if (!seen->data[i])
+            continue;
+          if (batch->str[batch->len - 1] != '[')
+            g_string_append_c(batch, ',');
+          g_string_append_len(batch, o->json, o->len);
+        }
+        g_string_append(batch, "]}");
+        g_byte_array_set_size(last, 0);
+        g_byte_array_append(last, seen->data, seen->len);
+      }
+      c->send(c->sink, batch->str, batch->len);
+    }
+  }
+  g_ptr_array_unref(out);
+  return G_SOURCE_REMOVE;
+}
+
+void
+ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json)
+{
+  Outgoing *o = g_new0(Outgoing, 1);
+  o->area = g_strdup(area);
+  o->roles = roles;
+  o->json = g_strdup(event_json);
+  o->len = strlen(event_json);
+  if (!console->outbox)
+    console->outbox = g_ptr_array_new_with_free_func(outgoing_free);
+  g_ptr_array_add(console->outbox, o);
+  if (!console->outbox_source) {
+    /* Pushes wait up to PUSH_WINDOW_MS, so that under load a console gets a
+     * few larger messages instead of one per group commit. */
+    GSource *s = g_timeout_source_new(PUSH_WINDOW_MS);
+    g_source_set_priority(s, G_PRIORITY_DEFAULT);
+    g_source_set_callback(s, flush_outbox, console, NULL);
+    g_source_attach(s, g_main_context_get_thread_default());
+    console->outbox_source = s;
   }
 }
 

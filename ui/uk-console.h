@@ -29,9 +29,13 @@ void uk_console_free(UkConsole *console);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkConsole, uk_console_free)
 
 /* Resolves @camera's wall-clock instant @t_90k to the recorded frame on
- * screen then: fills @frame_90k, @rel_path (transfer full) and @pts_90k. */
-typedef gboolean (*UkConsoleLocateFunc)(const char *camera, gint64 t_90k, gint64 *frame_90k,
-                                        gchar **rel_path, gint64 *pts_90k, gpointer user_data);
+ * screen then: fills @frame_90k, @rel_path (transfer full) and @pts_90k.
+ * Runs on the database writer thread, with its connection @store (it reads
+ * the recordings index and segment files: no disk work on the control
+ * thread), one call at a time. */
+typedef gboolean (*UkConsoleLocateFunc)(UkStore *store, const char *camera, gint64 t_90k,
+                                        gint64 *frame_90k, gchar **rel_path, gint64 *pts_90k,
+                                        gpointer user_data);
 void uk_console_set_locator(UkConsole *console, UkConsoleLocateFunc func, gpointer user_data);
 
 /* Live view. The console asks for a camera's live stream with @func (on
