@@ -390,8 +390,10 @@ on_health_tick(gpointer data)
         g_string_append(ev, "null");
       g_string_append_c(ev, '}');
       uk_console_broadcast(d->console, s->area, ev->str);
+      uk_console_camera_state(d->console, s->id, s->state, s->last_error);
     }
   }
+  uk_console_tick(d->console);
   return G_SOURCE_CONTINUE;
 }
 

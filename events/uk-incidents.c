@@ -35,14 +35,6 @@ uk_incident_free(UkIncident *i)
   g_free(i);
 }
 
-static void
-bind_text_or_null(sqlite3_stmt *st, int col, const char *text)
-{
-  if (text)
-    sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null(st, col);
-}
 
 gboolean
 uk_store_incident_add(UkStore *s, UkIncident *i, GError **error)
@@ -104,7 +96,7 @@ uk_store_incident_change(UkStore *s, gint64 id, const char *author, const char *
   sqlite3_bind_text(st, 3, author, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 4, field, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 5, value_json, -1, SQLITE_TRANSIENT);
-  bind_text_or_null(st, 6, note);
+  uk_store_bind_text_or_null(st, 6, note);
   if (!uk_store_step_done(s, st, error))
     return FALSE;
   /* Amended text and notes become searchable too. */
@@ -120,7 +112,7 @@ uk_store_incident_change(UkStore *s, gint64 id, const char *author, const char *
     sqlite3_bind_text(st, 2, value_json, -1, SQLITE_TRANSIENT);
   else
     sqlite3_bind_text(st, 2, "\"\"", -1, SQLITE_STATIC);
-  bind_text_or_null(st, 3, note);
+  uk_store_bind_text_or_null(st, 3, note);
   return uk_store_step_done(s, st, error);
 }
 
@@ -128,32 +120,27 @@ uk_store_incident_change(UkStore *s, gint64 id, const char *author, const char *
   "id, area, camera, cameras, position_90k, source, frame_90k, frame_path, frame_pts_90k, "        \
   "category, severity, description, actions, created_90k, created_by, status, changes"
 
-static gchar *
-column_text(sqlite3_stmt *st, int col)
-{
-  return g_strdup((const char *)sqlite3_column_text(st, col));
-}
 
 static UkIncident *
 incident_from_stmt(sqlite3_stmt *st)
 {
   UkIncident *i = g_new0(UkIncident, 1);
   i->id = sqlite3_column_int64(st, 0);
-  i->area = column_text(st, 1);
-  i->camera = column_text(st, 2);
-  i->cameras_json = column_text(st, 3);
+  i->area = uk_store_column_dup(st, 1);
+  i->camera = uk_store_column_dup(st, 2);
+  i->cameras_json = uk_store_column_dup(st, 3);
   i->position_90k = sqlite3_column_int64(st, 4);
-  i->source = column_text(st, 5);
+  i->source = uk_store_column_dup(st, 5);
   i->frame_90k = sqlite3_column_int64(st, 6);
-  i->frame_path = column_text(st, 7);
+  i->frame_path = uk_store_column_dup(st, 7);
   i->frame_pts_90k = sqlite3_column_int64(st, 8);
-  i->category = column_text(st, 9);
-  i->severity = column_text(st, 10);
-  i->description = column_text(st, 11);
-  i->actions_json = column_text(st, 12);
+  i->category = uk_store_column_dup(st, 9);
+  i->severity = uk_store_column_dup(st, 10);
+  i->description = uk_store_column_dup(st, 11);
+  i->actions_json = uk_store_column_dup(st, 12);
   i->created_90k = sqlite3_column_int64(st, 13);
-  i->created_by = column_text(st, 14);
-  i->status = column_text(st, 15);
+  i->created_by = uk_store_column_dup(st, 14);
+  i->status = uk_store_column_dup(st, 15);
   i->changes = sqlite3_column_int(st, 16);
   return i;
 }
@@ -189,10 +176,10 @@ uk_store_incident_get(UkStore *s, gint64 id, gboolean history, GError **error)
     UkIncidentChange *c = g_new0(UkIncidentChange, 1);
     c->id = sqlite3_column_int64(st, 0);
     c->time_90k = sqlite3_column_int64(st, 1);
-    c->author = column_text(st, 2);
-    c->field = column_text(st, 3);
-    c->value = column_text(st, 4);
-    c->note = column_text(st, 5);
+    c->author = uk_store_column_dup(st, 2);
+    c->field = uk_store_column_dup(st, 3);
+    c->value = uk_store_column_dup(st, 4);
+    c->note = uk_store_column_dup(st, 5);
     g_ptr_array_add(i->history, c);
   }
   sqlite3_reset(st);
@@ -255,10 +242,10 @@ uk_store_incidents_query(UkStore *s, const UkIncidentQuery *q, GError **error)
   sqlite3_bind_text(st, 1, areas->str, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 2, q->from_90k);
   sqlite3_bind_int64(st, 3, q->to_90k);
-  bind_text_or_null(st, 4, q->category);
-  bind_text_or_null(st, 5, q->status);
-  bind_text_or_null(st, 6, q->camera);
-  bind_text_or_null(st, 7, match);
+  uk_store_bind_text_or_null(st, 4, q->category);
+  uk_store_bind_text_or_null(st, 5, q->status);
+  uk_store_bind_text_or_null(st, 6, q->camera);
+  uk_store_bind_text_or_null(st, 7, match);
   sqlite3_bind_int64(st, 8, q->created_after_90k);
   sqlite3_bind_int64(st, 9, q->before_id);
   sqlite3_bind_int64(st, 10, q->limit ? q->limit : 100);

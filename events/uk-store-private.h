@@ -22,5 +22,22 @@ gboolean uk_store_step_done(UkStore *s, sqlite3_stmt *st, GError **error);
 /* Sets @error from sqlite's last message; returns FALSE. */
 gboolean uk_store_sql_error(UkStore *s, GError **error, const char *what);
 
+/* Binds @text, or NULL when it is NULL. */
+static inline void
+uk_store_bind_text_or_null(sqlite3_stmt *st, int col, const char *text)
+{
+  if (text)
+    sqlite3_bind_text(st, col, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, col);
+}
+
+/* A column's text, copied (NULL stays NULL). (transfer full) */
+static inline gchar *
+uk_store_column_dup(sqlite3_stmt *st, int col)
+{
+  return g_strdup((const char *)sqlite3_column_text(st, col));
+}
+
 /* Writes the audit head file (uk-audit.c); called after a commit. */
 void uk_store_audit_write_head(UkStore *s);

@@ -5,6 +5,7 @@
 #include "uk-segment.h"
 #include "uk-time.h"
 
+#include <gio/gio.h>
 #include <gst/app/gstappsink.h>
 #include <string.h>
 #include <gst/gst.h>
@@ -60,6 +61,8 @@ struct _UkRecorder {
   GSource *bus_source;
   GSource *retry_source;
   GSource *tick_source;
+  struct Probe *probe; /* a reachability check in flight while waiting to retry */
+  gint probe_last;     /* its last answer: 1 reachable, 0 not, -1 not known */
   UkCameraState state;
   gint64 state_since_us;
   guint backoff_s;
@@ -191,6 +194,7 @@ drain_events(gpointer data)
       r->state = UK_CAMERA_RECORDING;
       r->state_since_us = g_get_monotonic_time();
       r->backoff_s = BACKOFF_MIN_S;
+      r->probe_last = -1; /* learnt afresh at the next outage */
       g_clear_pointer(&r->last_error, g_free);
     } else if (q->ev.type == UK_RECORDER_ERROR) {
       g_free(r->last_error);
@@ -632,6 +636,67 @@ on_retry(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* ---- reachability while waiting to reconnect ----
+ *
+ * The backoff (1 s doubling to 30 s) spares a camera that answers but fails,
+ * but alone it would notice a camera that was off and is back only up to 30 s
+ * late. So while waiting, a TCP connect to the camera's RTSP port is tried
+ * once a second; when the port answers after it did not, the camera is back
+ * and the retry happens at once. A port that keeps answering (the camera is
+ * up but its stream fails) leaves the backoff as it is. */
+
+typedef struct Probe {
+  UkRecorder *r; /* NULL once the recorder no longer wants the answer */
+  GCancellable *cancel;
+} Probe;
+
+static void
+probe_abandon(UkRecorder *r)
+{
+  if (!r->probe)
+    return;
+  r->probe->r = NULL;
+  g_cancellable_cancel(r->probe->cancel);
+  r->probe = NULL;
+}
+
+static void
+on_probe_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Probe *p = data;
+  g_autoptr(GSocketConnection) conn
+      = g_socket_client_connect_to_uri_finish(G_SOCKET_CLIENT(source), result, NULL);
+  UkRecorder *r = p->r;
+  g_object_unref(p->cancel);
+  g_free(p);
+  if (!r)
+    return;
+  r->probe = NULL;
+  gint up = conn != NULL;
+  gboolean back = up && r->probe_last == 0;
+  r->probe_last = up;
+  if (back && r->retry_source) {
+    g_source_destroy(r->retry_source);
+    on_retry(r);
+  }
+}
+
+static void
+probe_start(UkRecorder *r)
+{
+  if (r->probe)
+    return;
+  Probe *p = g_new0(Probe, 1);
+  p->r = r;
+  p->cancel = g_cancellable_new();
+  r->probe = p;
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, 1);
+  g_main_context_push_thread_default(r->context);
+  g_socket_client_connect_to_uri_async(client, r->url, 554, p->cancel, on_probe_done, p);
+  g_main_context_pop_thread_default(r->context);
+}
+
 static void
 set_state(UkRecorder *r, UkCameraState state)
 {
@@ -671,6 +736,7 @@ teardown(UkRecorder *r, const char *reason)
 static void
 start_pipeline(UkRecorder *r)
 {
+  probe_abandon(r);
   g_autofree gchar *name = g_strdup_printf("camera-%s", r->camera);
   GstElement *pipeline = gst_pipeline_new(name);
   GstElement *src = gst_element_factory_make("rtspsrc", "src");
@@ -727,6 +793,8 @@ on_tick(gpointer data)
     teardown(r, "no video within 10 s of connecting");
   else if (r->state == UK_CAMERA_RECORDING && last_arrival && now - last_arrival > STALL_TIMEOUT_US)
     teardown(r, "no video for 5 s");
+  if (r->retry_source)
+    probe_start(r);
   return G_SOURCE_CONTINUE;
 }
 
@@ -747,6 +815,7 @@ uk_recorder_new(const UkRecorderOptions *options, GMainContext *context, UkRecor
   r->func = func;
   r->user_data = user_data;
   r->backoff_s = BACKOFF_MIN_S;
+  r->probe_last = -1;
   g_mutex_init(&r->lock);
   g_mutex_init(&r->stats_lock);
   g_queue_init(&r->events);
@@ -773,6 +842,7 @@ uk_recorder_stop(UkRecorder *r, const char *reason)
   if (!r->started)
     return;
   r->started = FALSE;
+  probe_abandon(r);
   if (r->retry_source) {
     g_source_destroy(r->retry_source);
     g_clear_pointer(&r->retry_source, g_source_unref);

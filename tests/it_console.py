@@ -128,6 +128,10 @@ class ConsoleTests(u.Tests):
                             position=u.rfc3339(time.time() * 1e6 - 1e6), description="matrix")
             assert r["type"] == "result", r
             ids[camera] = r["incident"]["incident"]
+            r = await c.req("plan.create", kind="shift", name=f"matrix {camera}", cameras=[camera],
+                            start=u.rfc3339(time.time() * 1e6), end=u.rfc3339((time.time() + 3600) * 1e6))
+            assert r["type"] == "result", r
+            ids[f"plan {camera}"] = r["plan"]["plan"]
             await c.close()
         return ids
 
@@ -248,10 +252,18 @@ class ConsoleTests(u.Tests):
         checked = 0
         statuses = ["closed", "open"]  # the next status to set flips after each change
 
-        def request_for(message, other_area):
+        def request_for(message, other_area, role=None):
             camera = "centrum-1" if other_area else "station-1"
             incident = self.incidents[camera]
+            later = u.rfc3339((time.time() + 3600) * 1e6)
             return {
+                "camera.claim": {"camera": camera}, "camera.release": {"camera": camera},
+                "camera.handover": {"cameras": [camera], "note": "matrix",
+                                    "to": "supervisor" if role == "operator" else "operator"},
+                "presence": {}, "plans.list": {}, "alerts.list": {},
+                "plan.create": {"kind": "event", "name": "matrix", "cameras": [camera],
+                                "start": u.rfc3339(time.time() * 1e6), "end": later},
+                "plan.cancel": {"plan": self.incidents[f"plan {camera}"]},
                 "incident.create": {"camera": camera, "source": "live", "category": "overlast",
                                     "description": "matrix",
                                     "position": u.rfc3339(time.time() * 1e6 - 1e6)},
@@ -275,7 +287,9 @@ class ConsoleTests(u.Tests):
                                    "incident.create", "incident.amend", "incident.status",
                                    "incident.get", "incidents.query", "incidents.stats",
                                    "incidents.export", "incident.options", "live.start",
-                                   "live.stop"}
+                                   "live.stop", "camera.claim", "camera.release",
+                                   "camera.handover", "presence", "plan.create", "plan.cancel",
+                                   "plans.list", "alerts.list"}
             for role in ROLES:
                 c = await Client.open(self.port)
                 # Not logged in: everything but login is refused.
@@ -298,7 +312,7 @@ class ConsoleTests(u.Tests):
                         if message == "login":
                             r = await c.login(role)
                         else:
-                            r = await c.req(message, **request_for(message, other))
+                            r = await c.req(message, **request_for(message, other, role))
                         if message == "incident.status" and r["type"] == "result":
                             statuses.reverse()
                         rule = cells[role]

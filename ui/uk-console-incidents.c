@@ -51,15 +51,6 @@ write_job_free(WriteJob *j)
   g_free(j);
 }
 
-static gboolean
-in_list(const char *const *list, const char *value)
-{
-  for (gsize i = 0; list && list[i]; i++)
-    if (g_str_equal(list[i], value))
-      return TRUE;
-  return FALSE;
-}
-
 static gchar *
 json_text(JsonNode *node)
 {
@@ -286,67 +277,15 @@ queue_write(Request *req, WriteJob *j)
 
 /* ---- field checks ---- */
 
-static gboolean
-get_choice(Request *req, const char *name, const char *const *choices, const char *def,
-           const char **out)
-{
-  if (!ukc_get_string(req, name, def == NULL, 64, out))
-    return FALSE;
-  if (!*out)
-    *out = def;
-  if (!in_list(choices, *out)) {
-    g_autofree gchar *list = g_strjoinv(", ", (gchar **)choices);
-    req_error(req, "bad_message", "'%s' must be one of: %s", name, list);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* A JSON array of strings, each from @allowed (NULL: any camera the user may
- * see). Returns its JSON text (transfer full) or NULL after an error reply. */
+/* A JSON array of strings (see ukc_get_list). Returns its JSON text
+ * (transfer full) or NULL after an error reply. */
 static gchar *
 get_string_array(Request *req, const char *name, const char *const *allowed, gboolean cameras,
                  const char *first)
 {
-  JsonNode *node = json_object_get_member(req->msg, name);
-  g_autoptr(GPtrArray) items = g_ptr_array_new();
-  if (first)
-    g_ptr_array_add(items, (gpointer)first);
-  if (node && !JSON_NODE_HOLDS_NULL(node)) {
-    if (!JSON_NODE_HOLDS_ARRAY(node) || json_array_get_length(json_node_get_array(node)) > 32) {
-      req_error(req, "bad_message", "'%s' must be a list of at most 32 texts", name);
-      return NULL;
-    }
-    JsonArray *a = json_node_get_array(node);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-      JsonNode *e = json_array_get_element(a, i);
-      if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
-        req_error(req, "bad_message", "'%s' must be a list of texts", name);
-        return NULL;
-      }
-      const char *v = json_node_get_string(e);
-      if (cameras) {
-        const UkCameraStatus *cam = uk_camera_board_get(req->conn->console->cameras, v);
-        if (!cam) {
-          req_error(req, "not_found", "unknown camera '%.64s'", v);
-          return NULL;
-        }
-        if (!uk_user_may_area(req->user, cam->area, uk_time_now_90k())) {
-          req_error(req, "forbidden", "no authorisation for area '%s'", cam->area);
-          return NULL;
-        }
-      } else if (!in_list(allowed, v)) {
-        g_autofree gchar *list = g_strjoinv("; ", (gchar **)allowed);
-        req_error(req, "bad_message", "'%s': '%.64s' is not one of: %s", name, v, list);
-        return NULL;
-      }
-      gboolean dup = FALSE;
-      for (guint k = 0; k < items->len; k++)
-        dup = dup || g_str_equal(items->pdata[k], v);
-      if (!dup)
-        g_ptr_array_add(items, (gpointer)v);
-    }
-  }
+  g_autoptr(GPtrArray) items = ukc_get_list(req, name, 32, allowed, cameras, first);
+  if (!items)
+    return NULL;
   g_autoptr(JsonBuilder) b = json_builder_new();
   json_builder_begin_array(b);
   for (guint k = 0; k < items->len; k++)
@@ -377,10 +316,10 @@ ukc_handle_incident_create(Request *req)
     return;
   }
   static const char *const sources[] = { "live", "playback", NULL };
-  if (!get_choice(req, "source", sources, NULL, &source)
-      || !get_choice(req, "category", (const char *const *)cfg->incident_categories, NULL,
-                     &category)
-      || !get_choice(req, "severity", severities, "medium", &severity)
+  if (!ukc_get_choice(req, "source", sources, NULL, &source)
+      || !ukc_get_choice(req, "category", (const char *const *)cfg->incident_categories, NULL,
+                         &category)
+      || !ukc_get_choice(req, "severity", severities, "medium", &severity)
       || !ukc_get_string(req, "description", TRUE, MAX_TEXT, &description))
     return;
   g_autofree gchar *cameras = get_string_array(req, "cameras", NULL, TRUE, req->camera->id);
@@ -439,7 +378,7 @@ ukc_handle_incident_amend(Request *req)
   const char *field, *note, *text;
   static const char *const fields[]
       = { "description", "category", "severity", "actions", "note", NULL };
-  if (!get_choice(req, "field", fields, NULL, &field)
+  if (!ukc_get_choice(req, "field", fields, NULL, &field)
       || !ukc_get_string(req, "note", FALSE, MAX_NOTE, &note))
     return;
   g_autofree gchar *value = NULL;
@@ -453,10 +392,10 @@ ukc_handle_incident_amend(Request *req)
     value
         = get_string_array(req, "actions", (const char *const *)cfg->incident_actions, FALSE, NULL);
   } else if (g_str_equal(field, "category")) {
-    if (get_choice(req, "value", (const char *const *)cfg->incident_categories, NULL, &text))
+    if (ukc_get_choice(req, "value", (const char *const *)cfg->incident_categories, NULL, &text))
       value = string_json(text);
   } else if (g_str_equal(field, "severity")) {
-    if (get_choice(req, "value", severities, NULL, &text))
+    if (ukc_get_choice(req, "value", severities, NULL, &text))
       value = string_json(text);
   } else if (ukc_get_string(req, "value", TRUE, MAX_TEXT, &text)) {
     value = string_json(text);
@@ -469,7 +408,7 @@ void
 ukc_handle_incident_status(Request *req)
 {
   const char *status, *note;
-  if (!get_choice(req, "status", statuses, NULL, &status)
+  if (!ukc_get_choice(req, "status", statuses, NULL, &status)
       || !ukc_get_string(req, "note", FALSE, MAX_NOTE, &note))
     return;
   if (g_str_equal(status, req->incident->status)) {
@@ -544,7 +483,7 @@ get_filters(Request *req, UkIncidentQuery *q, GPtrArray *areas, gint64 limit_max
     return FALSE;
   const char *status = NULL;
   if (json_object_has_member(req->msg, "status")
-      && !get_choice(req, "status", statuses, NULL, &status))
+      && !ukc_get_choice(req, "status", statuses, NULL, &status))
     return FALSE;
   q->status = status;
   q->before_id = before;

@@ -139,6 +139,8 @@ ukc_handle_live_start(Request *req)
     v->since_us = g_get_monotonic_time();
     g_hash_table_insert(h->viewers, c, v);
     audit_view(console, c, h->camera, "live_view_start", 0);
+    if (console->watch && c->user_name)
+      uk_watch_viewer_add(console->watch, h->camera, c->user_name);
   }
   if (first && console->live_func)
     console->live_func(h->camera, TRUE, console->live_data);
@@ -169,6 +171,8 @@ drop_viewer(UkConsole *console, LiveHub *h, UkConsoleConn *c)
   if (!v)
     return;
   audit_view(console, c, h->camera, "live_view_stop", v->since_us);
+  if (console->watch && c->user_name)
+    uk_watch_viewer_remove(console->watch, h->camera, c->user_name);
   g_hash_table_remove(h->viewers, c);
   if (g_hash_table_size(h->viewers) == 0) {
     if (console->live_func)

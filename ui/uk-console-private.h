@@ -5,6 +5,7 @@
 
 #include "uk-console.h"
 #include "uk-incidents.h"
+#include "uk-watch.h"
 #include "uk-writer.h"
 #include "uk-server.h"
 
@@ -29,9 +30,11 @@ struct _UkConsole {
   GHashTable *live;            /* camera id -> LiveHub (uk-console-live.c) */
   UkConsoleLiveFunc live_func; /* turns a recorder's live stream on and off */
   gpointer live_data;
-  gchar *dummy_hash; /* for logins with unknown names (console_dummy_hash) */
-  GPtrArray *outbox;   /* (element-type Outgoing) pushes not yet sent (ukc_broadcast) */
-  GSource *outbox_source; /* the idle source that sends them */
+  gchar *dummy_hash;          /* for logins with unknown names (console_dummy_hash) */
+  GPtrArray *outbox;          /* (element-type Outgoing) pushes not yet sent (ukc_broadcast) */
+  GSource *outbox_source;     /* the timeout source that sends them */
+  UkWatch *watch;             /* claims, presence, alerts (uk-console-watch.c) */
+  GHashTable *presence_dirty; /* set of areas whose presence changed since the last push */
 };
 
 struct _UkConsoleConn {
@@ -41,7 +44,8 @@ struct _UkConsoleConn {
   gpointer sink;
   gboolean closed;
   gchar *peer;
-  gint64 user_id; /* 0: not logged in */
+  gint64 user_id;             /* 0: not logged in */
+  gchar *user_name;           /* that user's name, while logged in */
   gint64 session_version;     /* the console's users_version when the session was checked */
   gint64 session_expires_90k; /* and its expiry then */
   guint8 session_hash[32];
@@ -101,6 +105,17 @@ void ukc_add_int(JsonBuilder *b, const char *name, gint64 value);
 gboolean ukc_get_string(Request *req, const char *name, gboolean required, gsize max,
                         const char **out);
 gboolean ukc_get_time(Request *req, const char *name, gint64 *out);
+/* A text from @choices; @def when absent (NULL: required). FALSE after an
+ * error reply. */
+gboolean ukc_get_choice(Request *req, const char *name, const char *const *choices, const char *def,
+                        const char **out);
+/* A list of at most @max texts, without repeats: each from @allowed (NULL:
+ * any), or, when @cameras, a known camera in an area the user may see;
+ * @first (if not NULL) comes first. Absent or null: empty (or just @first).
+ * (element-type utf8, pointing into the message) (transfer container), or
+ * NULL after an error reply. */
+GPtrArray *ukc_get_list(Request *req, const char *name, guint max, const char *const *allowed,
+                        gboolean cameras, const char *first);
 gboolean ukc_get_uint(Request *req, const char *name, gint64 min, gint64 max, gint64 def,
                       gint64 *out);
 
@@ -111,7 +126,27 @@ gchar *ukc_detail_json(const char *peer, const char *key, const char *value);
 
 /* Sends @event_json to every logged-in connection whose role is in @roles
  * and that may see @area. */
+/* Queues an event for the users with one of @roles and the users named in
+ * @users (NULL: none), who may see one of @areas (NULL: any area); sent
+ * within PUSH_WINDOW_MS, batched (see flush_outbox). */
+void ukc_push(UkConsole *console, const GPtrArray *areas, guint roles, const GPtrArray *users,
+              const char *event_json);
 void ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json);
+void ukc_outbox_schedule(UkConsole *console);
+
+/* uk-console-watch.c: coordination. */
+void ukc_watch_init(UkConsole *console);
+void ukc_watch_free(UkConsole *console);
+void ukc_presence_flush(UkConsole *console);
+void ukc_watch_user(UkConsoleConn *c, const char *old_name, const char *new_name);
+void ukc_handle_camera_claim(Request *req);
+void ukc_handle_camera_release(Request *req);
+void ukc_handle_camera_handover(Request *req);
+void ukc_handle_presence(Request *req);
+void ukc_handle_plan_create(Request *req);
+void ukc_handle_plan_cancel(Request *req);
+void ukc_handle_plans_list(Request *req);
+void ukc_handle_alerts_list(Request *req);
 
 /* Live view (uk-console-live.c). */
 void ukc_handle_live_start(Request *req);

@@ -59,6 +59,14 @@ static const MessageSpec messages[] = {
   { "incident.options", INCIDENT_READ_ROLES, SCOPE_NONE, ukc_handle_incident_options },
   { "live.start", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_live_start },
   { "live.stop", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_live_stop },
+  { "camera.claim", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_camera_claim },
+  { "camera.release", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_camera_release },
+  { "camera.handover", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_camera_handover },
+  { "presence", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_presence },
+  { "plan.create", ROLE(UK_ROLE_SUPERVISOR), SCOPE_NONE, ukc_handle_plan_create },
+  { "plan.cancel", ROLE(UK_ROLE_SUPERVISOR), SCOPE_NONE, ukc_handle_plan_cancel },
+  { "plans.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_plans_list },
+  { "alerts.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_alerts_list },
 };
 
 /* ---- accounts, cached ---- */
@@ -113,8 +121,15 @@ conn_set_user(UkConsoleConn *c, gint64 user_id)
 {
   if (c->user_id && c->user_id != user_id)
     ukc_live_conn_closed(c);
+  gchar *old_name = g_steal_pointer(&c->user_name);
+  if (user_id) {
+    UkUser *u = user_peek(c->console, user_id, TRUE);
+    c->user_name = g_strdup(u ? u->name : NULL);
+  }
   c->user_id = user_id;
-  c->session_expires_90k = 0; /* look the session up at the next message */
+  c->session_expires_90k = 0;                /* look the session up at the next message */
+  ukc_watch_user(c, old_name, c->user_name); /* presence */
+  g_free(old_name);
 }
 
 UkConsoleConn *
@@ -130,6 +145,7 @@ ukc_conn_unref(UkConsoleConn *c)
   if (--c->ref_count > 0)
     return;
   g_free(c->peer);
+  g_free(c->user_name);
   g_free(c);
 }
 
@@ -284,6 +300,77 @@ ukc_get_string(Request *req, const char *name, gboolean required, gsize max, con
   }
   *out = s;
   return TRUE;
+}
+
+static gboolean
+in_list(const char *const *list, const char *value)
+{
+  for (gsize i = 0; list && list[i]; i++)
+    if (g_str_equal(list[i], value))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+ukc_get_choice(Request *req, const char *name, const char *const *choices, const char *def,
+               const char **out)
+{
+  if (!ukc_get_string(req, name, def == NULL, 64, out))
+    return FALSE;
+  if (!*out)
+    *out = def;
+  if (!in_list(choices, *out)) {
+    g_autofree gchar *list = g_strjoinv(", ", (gchar **)choices);
+    req_error(req, "bad_message", "'%s' must be one of: %s", name, list);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GPtrArray *
+ukc_get_list(Request *req, const char *name, guint max, const char *const *allowed,
+             gboolean cameras, const char *first)
+{
+  JsonNode *node = json_object_get_member(req->msg, name);
+  g_autoptr(GPtrArray) items = g_ptr_array_new();
+  if (first)
+    g_ptr_array_add(items, (gpointer)first);
+  if (!node || JSON_NODE_HOLDS_NULL(node))
+    return g_steal_pointer(&items);
+  if (!JSON_NODE_HOLDS_ARRAY(node) || json_array_get_length(json_node_get_array(node)) > max) {
+    req_error(req, "bad_message", "'%s' must be a list of at most %u texts", name, max);
+    return NULL;
+  }
+  JsonArray *a = json_node_get_array(node);
+  for (guint i = 0; i < json_array_get_length(a); i++) {
+    JsonNode *e = json_array_get_element(a, i);
+    if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING) {
+      req_error(req, "bad_message", "'%s' must be a list of texts", name);
+      return NULL;
+    }
+    const char *v = json_node_get_string(e);
+    if (cameras) {
+      const UkCameraStatus *cam = uk_camera_board_get(req->conn->console->cameras, v);
+      if (!cam) {
+        req_error(req, "not_found", "unknown camera '%.64s'", v);
+        return NULL;
+      }
+      if (!uk_user_may_area(req->user, cam->area, uk_time_now_90k())) {
+        req_error(req, "forbidden", "no authorisation for area '%s'", cam->area);
+        return NULL;
+      }
+    } else if (allowed && !in_list(allowed, v)) {
+      g_autofree gchar *list = g_strjoinv("; ", (gchar **)allowed);
+      req_error(req, "bad_message", "'%s': '%.64s' is not one of: %s", name, v, list);
+      return NULL;
+    } else if (strlen(v) > 200) {
+      req_error(req, "bad_message", "'%s': an item is longer than 200 bytes", name);
+      return NULL;
+    }
+    if (!g_ptr_array_find_with_equal_func(items, v, g_str_equal, NULL))
+      g_ptr_array_add(items, (gpointer)v);
+  }
+  return g_steal_pointer(&items);
 }
 
 gboolean
@@ -905,6 +992,7 @@ uk_console_new(UkStore *store, const UkConfig *config, UkCameraBoard *cameras)
       = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, (GDestroyNotify)uk_user_free);
   console->users_version = -1;
   console->data_version = -1;
+  ukc_watch_init(console);
   return console;
 }
 
@@ -926,9 +1014,10 @@ uk_console_free(UkConsole *console)
     g_clear_pointer(&console->outbox_source, g_source_unref);
   }
   g_clear_pointer(&console->outbox, g_ptr_array_unref);
+  ukc_live_free(console);
+  ukc_watch_free(console);
   g_hash_table_destroy(console->users);
   g_free(console->dummy_hash);
-  ukc_live_free(console);
   /* Connections still open belong to the server, which closed them above. */
   g_hash_table_destroy(console->conns);
   g_free(console);
@@ -995,10 +1084,13 @@ uk_console_conn_closed(UkConsoleConn *c)
 /* How long a pushed event may wait for others to go with it. */
 #define PUSH_WINDOW_MS 20
 
-/* One pushed event waiting in the outbox. */
+/* One pushed event waiting in the outbox. It goes to the users with one of
+ * @roles, and to the users named in @users whatever their role, provided they
+ * may see one of @areas (NULL: every area). */
 typedef struct {
-  gchar *area; /* NULL: every area */
+  GPtrArray *areas; /* (element-type utf8) or NULL */
   guint roles;
+  GPtrArray *users; /* (element-type utf8) or NULL */
   gchar *json;
   gsize len;
 } Outgoing;
@@ -1007,9 +1099,24 @@ static void
 outgoing_free(gpointer p)
 {
   Outgoing *o = p;
-  g_free(o->area);
+  g_clear_pointer(&o->areas, g_ptr_array_unref);
+  g_clear_pointer(&o->users, g_ptr_array_unref);
   g_free(o->json);
   g_free(o);
+}
+
+static gboolean
+outgoing_for(const Outgoing *o, const UkUser *user, gint64 now)
+{
+  if (!(ROLE(user->role) & o->roles)
+      && !(o->users && g_ptr_array_find_with_equal_func(o->users, user->name, g_str_equal, NULL)))
+    return FALSE;
+  if (!o->areas)
+    return TRUE;
+  for (guint i = 0; i < o->areas->len; i++)
+    if (uk_user_may_area(user, o->areas->pdata[i], now))
+      return TRUE;
+  return FALSE;
 }
 
 /* Sends the outbox: each connection gets the events it may see, one message
@@ -1020,6 +1127,7 @@ flush_outbox(gpointer data)
 {
   UkConsole *console = data;
   g_clear_pointer(&console->outbox_source, g_source_unref);
+  ukc_presence_flush(console);
   GPtrArray *out = console->outbox;
   console->outbox = NULL;
   if (!out)
@@ -1047,8 +1155,7 @@ flush_outbox(gpointer data)
     g_byte_array_set_size(seen, out->len);
     for (guint i = 0; i < out->len; i++) {
       const Outgoing *o = out->pdata[i];
-      seen->data[i]
-          = (ROLE(user->role) & o->roles) && (!o->area || uk_user_may_area(user, o->area, now));
+      seen->data[i] = outgoing_for(o, user, now);
       if (seen->data[i] && n++ == 0)
         only = o;
     }
@@ -1077,25 +1184,55 @@ flush_outbox(gpointer data)
 }
 
 void
-ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json)
+ukc_outbox_schedule(UkConsole *console)
+{
+  if (console->outbox_source)
+    return;
+  /* Pushes wait up to PUSH_WINDOW_MS, so that under load a console gets a
+   * few larger messages instead of one per group commit. */
+  GSource *s = g_timeout_source_new(PUSH_WINDOW_MS);
+  g_source_set_priority(s, G_PRIORITY_DEFAULT);
+  g_source_set_callback(s, flush_outbox, console, NULL);
+  g_source_attach(s, g_main_context_get_thread_default());
+  console->outbox_source = s;
+}
+
+static GPtrArray *
+strings_copy(const GPtrArray *a)
+{
+  if (!a)
+    return NULL;
+  GPtrArray *out = g_ptr_array_new_full(a->len, g_free);
+  for (guint i = 0; i < a->len; i++)
+    g_ptr_array_add(out, g_strdup(a->pdata[i]));
+  return out;
+}
+
+void
+ukc_push(UkConsole *console, const GPtrArray *areas, guint roles, const GPtrArray *users,
+         const char *event_json)
 {
   Outgoing *o = g_new0(Outgoing, 1);
-  o->area = g_strdup(area);
+  o->areas = strings_copy(areas);
   o->roles = roles;
+  o->users = strings_copy(users);
   o->json = g_strdup(event_json);
   o->len = strlen(event_json);
   if (!console->outbox)
     console->outbox = g_ptr_array_new_with_free_func(outgoing_free);
   g_ptr_array_add(console->outbox, o);
-  if (!console->outbox_source) {
-    /* Pushes wait up to PUSH_WINDOW_MS, so that under load a console gets a
-     * few larger messages instead of one per group commit. */
-    GSource *s = g_timeout_source_new(PUSH_WINDOW_MS);
-    g_source_set_priority(s, G_PRIORITY_DEFAULT);
-    g_source_set_callback(s, flush_outbox, console, NULL);
-    g_source_attach(s, g_main_context_get_thread_default());
-    console->outbox_source = s;
+  ukc_outbox_schedule(console);
+}
+
+void
+ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json)
+{
+  g_autoptr(GPtrArray) areas = NULL;
+  if (area) {
+    areas = g_ptr_array_new();
+    g_ptr_array_add(areas, (gpointer)area);
   }
+  ukc_push(console, areas, roles, NULL, event_json);
 }
 
 void

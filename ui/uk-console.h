@@ -76,6 +76,13 @@ void uk_console_conn_closed(UkConsoleConn *conn);
  * (NULL: everyone logged in). @event_json is a JSON object text. */
 void uk_console_broadcast(UkConsole *console, const char *area, const char *event_json);
 
+/* A camera's state changed (as on the board): alerts (uk-console-watch.c). */
+void uk_console_camera_state(UkConsole *console, const char *camera, const char *state,
+                             const char *reason);
+/* Once a second: the plans in force, unwatched cameras, claims of operators
+ * gone too long. */
+void uk_console_tick(UkConsole *console);
+
 /* Metrics text for /metrics (Prometheus exposition format). */
 void uk_console_metrics(UkConsole *console, GString *out);
 
