@@ -195,9 +195,28 @@ uk_cmd_demo(int argc, char **argv)
                          "[server]\nlisten = 127.0.0.1:%d\n\n[storage]\npath = %s/recordings\n"
                          "segment_seconds = 60\n",
                          port, abs);
-  for (guint i = 0; i < G_N_ELEMENTS(demo_cameras); i++)
+  /* Each area gets a designation for the demo (cameras record only in a
+   * designated area): from yesterday for a year, live-watch windows as in
+   * the station area's decision. */
+  g_autoptr(GHashTable) areas = g_hash_table_new(g_str_hash, g_str_equal);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+  g_autoptr(GDateTime) from = g_date_time_add_days(now, -1);
+  g_autoptr(GDateTime) until = g_date_time_add_days(now, 365);
+  g_autofree gchar *from_text = g_date_time_format(from, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree gchar *until_text = g_date_time_format(until, "%Y-%m-%dT%H:%M:%SZ");
+  for (guint i = 0; i < G_N_ELEMENTS(demo_cameras); i++) {
+    if (!g_hash_table_add(areas, (gpointer)demo_cameras[i].area))
+      continue;
     g_string_append_printf(conf, "\n[area:%s]\nname = %s\n", demo_cameras[i].area,
                            demo_cameras[i].area_name);
+    g_string_append_printf(conf,
+                           "\n[designation:%s-demo]\narea = %s\n"
+                           "decision = Demo: aanwijzingsbesluit cameratoezicht %s\n"
+                           "valid_from = %s\nvalid_until = %s\n"
+                           "live_watch = fri-sat 22:00-04:00\ndpia = DPIA-DEMO\nsignage = yes\n",
+                           demo_cameras[i].area, demo_cameras[i].area, demo_cameras[i].area_name,
+                           from_text, until_text);
+  }
   for (guint i = 0; i < G_N_ELEMENTS(demo_cameras); i++) {
     g_autofree gchar *url = uk_testcam_url(tc, i + 1);
     g_string_append_printf(conf, "\n[camera:%s]\narea = %s\nurl = %s\nlocation = %s\n",

@@ -1,6 +1,9 @@
 /* uk-daemon: the recording daemon's glue and crash recovery. */
 #include "uk-daemon.h"
 
+#include "uk-retention.h"
+#include "uk-rules.h"
+
 #include "uk-audit.h"
 #include "uk-cameras.h"
 #include "uk-cli.h"
@@ -11,6 +14,7 @@
 #include "uk-recorder.h"
 #include "uk-segment.h"
 #include "uk-time.h"
+#include "uk-windows.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,7 +34,30 @@ struct _UkDaemon {
   GSource *health_source;
   GSource *retention_source;
   UkLocateCache *locate_cache; /* incident positions; the writer thread's (daemon_locate) */
+  gchar *test_clock_file;      /* UITKIJK_TEST_CLOCK_FILE: tests move the rules' clock */
+  gint64 clock_offset_90k;     /* as last read from it */
+  gboolean disk_full;          /* only held footage left and below min_free: not recording */
 };
+
+/* How often retention runs: the law says at least daily; every few seconds
+ * keeps the disk-pressure reaction quick and costs one indexed query. */
+#define RETENTION_TICK_S 5
+
+/* The clock the rules run on (designations, retention, live-watch windows):
+ * the wall clock, plus an offset in whole seconds that only tests set,
+ * through the file named by $UITKIJK_TEST_CLOCK_FILE (read at every tick;
+ * its use is logged and audited at start). Recording times always come
+ * from the real clock. */
+static gint64
+rules_now(UkDaemon *d)
+{
+  if (d->test_clock_file) {
+    g_autofree gchar *text = NULL;
+    if (g_file_get_contents(d->test_clock_file, &text, NULL, NULL))
+      d->clock_offset_90k = g_ascii_strtoll(g_strstrip(text), NULL, 10) * UK_TIME_HZ;
+  }
+  return uk_time_now_90k() + d->clock_offset_90k;
+}
 
 /* Path of @abs relative to the storage folder; NULL if it is not inside it. */
 static const char *
@@ -54,17 +81,6 @@ complete_row_from_frames(UkRecordingRow *row, const GArray *frames, gsize init_s
   row->bytes = bytes;
   g_clear_pointer(&row->video_index, g_bytes_unref);
   row->video_index = uk_frame_index_encode((const UkFrame *)frames->data, frames->len, init_size);
-}
-
-static void
-unlink_durably(const char *abs)
-{
-  if (g_unlink(abs) != 0 && errno != ENOENT) {
-    g_warning("cannot delete %s: %s", abs, g_strerror(errno));
-    return;
-  }
-  g_autofree gchar *dir = g_path_get_dirname(abs);
-  uk_fsync_dir(dir, NULL);
 }
 
 /* Reads a segment file left by a crash; truncates a torn tail. (transfer full) */
@@ -104,7 +120,7 @@ recover_writing_rows(UkStore *store, const UkConfig *config, GError **error)
     if (!c) {
       if (!uk_store_recording_delete(store, row->path, error))
         return FALSE;
-      unlink_durably(abs);
+      uk_unlink_durably(abs);
       continue;
     }
     complete_row_from_frames(row, c->frames, c->init_size, c->valid_size);
@@ -125,7 +141,7 @@ recover_orphan(UkStore *store, const char *camera, const char *abs, const char *
   g_autoptr(UkFmp4Contents) c = salvage(abs);
   if (!c) {
     g_message("recovery: removing empty segment %s", rel);
-    unlink_durably(abs);
+    uk_unlink_durably(abs);
     return TRUE;
   }
   UkRecordingRow row = { 0 };
@@ -183,7 +199,7 @@ uk_recover(UkStore *store, const UkConfig *config, GError **error)
     return FALSE;
   for (guint i = 0; i < garbage->len; i++) {
     g_autofree gchar *abs = g_build_filename(config->storage_path, garbage->pdata[i], NULL);
-    unlink_durably(abs);
+    uk_unlink_durably(abs);
     if (!uk_store_garbage_remove(store, garbage->pdata[i], error))
       return FALSE;
   }
@@ -250,7 +266,7 @@ on_recorder_event(const UkRecorderEvent *ev, gpointer data)
         break;
       if (ev->frames == 0) {
         ok = uk_store_recording_delete(d->store, rel, &error);
-        unlink_durably(ev->path);
+        uk_unlink_durably(ev->path);
       } else {
         UkRecordingRow row = { .path = (gchar *)rel,
                                .start_90k = ev->start_90k,
@@ -320,6 +336,107 @@ daemon_locate(UkStore *store, const char *camera, gint64 t_90k, gint64 *frame_90
   return TRUE;
 }
 
+/* Designations and risk areas declared in the config file enter the
+ * database (audited); one changed over the console since keeps that
+ * version (the console's change is the later decision). */
+static gboolean
+sync_designations(UkStore *store, const UkConfig *config, GError **error)
+{
+  for (guint i = 0; i < config->designations->len; i++) {
+    const UkDesignationConfig *c = config->designations->pdata[i];
+    g_autoptr(UkDesignation) had = uk_store_designation_get(store, c->id, NULL);
+    if (had && g_strcmp0(had->source, "config") != 0)
+      continue;
+    g_autoptr(UkDesignation) d = g_new0(UkDesignation, 1);
+    d->id = g_strdup(c->id);
+    d->area = g_strdup(c->area);
+    d->kind = g_strdup(c->kind == UK_DESIGNATION_EVENT ? "event" : "standing");
+    d->decision = g_strdup(c->decision);
+    d->decided_by = g_strdup(c->decided_by);
+    d->valid_from_90k = c->valid_from_90k;
+    d->valid_until_90k = c->valid_until_90k;
+    d->live_watch = g_strdup(c->live_watch_text);
+    d->dpia = g_strdup(c->dpia);
+    d->signage = c->signage;
+    d->source = g_strdup("config");
+    d->changed_by = g_strdup("config");
+    gboolean same
+        = had && g_strcmp0(had->area, d->area) == 0 && g_strcmp0(had->kind, d->kind) == 0
+          && g_strcmp0(had->decision, d->decision) == 0
+          && g_strcmp0(had->decided_by, d->decided_by) == 0
+          && had->valid_from_90k == d->valid_from_90k && had->valid_until_90k == d->valid_until_90k
+          && g_strcmp0(had->live_watch, d->live_watch) == 0 && g_strcmp0(had->dpia, d->dpia) == 0
+          && had->signage == d->signage && !had->withdrawn_90k;
+    if (same)
+      continue;
+    if (!uk_store_designation_put(store, d, error))
+      return FALSE;
+    g_autofree gchar *detail
+        = g_strdup_printf("{\"designation\":\"%s\",\"source\":\"config\"}", d->id);
+    UkAuditEntry e = { .actor = "system",
+                       .action = had ? "designation_changed" : "designation_declared",
+                       .area = d->area,
+                       .from_90k = d->valid_from_90k,
+                       .to_90k = d->valid_until_90k,
+                       .detail = detail };
+    if (!uk_store_audit_append(store, &e, error))
+      return FALSE;
+  }
+  for (guint i = 0; i < config->risk_areas->len; i++) {
+    const UkRiskAreaConfig *c = config->risk_areas->pdata[i];
+    UkRiskArea r = { .id = c->id,
+                     .area = c->area,
+                     .decision = c->decision,
+                     .prosecutor = c->prosecutor,
+                     .valid_from_90k = c->valid_from_90k,
+                     .valid_until_90k = c->valid_until_90k };
+    if (!uk_store_risk_area_put(store, &r, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Whether each camera may record and be watched now: its area's designation
+ * (Gemeentewet 151c), and the disk. Starts and stops recorders; the board
+ * tells the console (which refuses and ends live views). Runs every second,
+ * so a withdrawal takes effect within 2 s. */
+static void
+enforce_rules(UkDaemon *d, gint64 now)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) designations = uk_store_designations_list(d->store, &error);
+  if (!designations) {
+    g_warning("designations: %s", error->message);
+    return;
+  }
+  for (guint i = 0; i < d->recorders->len; i++) {
+    UkRecorder *r = d->recorders->pdata[i];
+    UkCameraStatus *s = uk_camera_board_get(d->board, uk_recorder_camera(r));
+    const char *why = NULL;
+    const UkDesignation *des = uk_designations_active(designations, s->area, now, &why);
+    g_autofree gchar *blocked = NULL;
+    if (!des)
+      blocked = g_strdup_printf("not recording: %s", why);
+    else if (d->disk_full)
+      blocked
+          = g_strdup("not recording: the disk is full and holds only footage under evidence holds");
+    s->live_watch_now = FALSE;
+    if (des && des->live_watch) {
+      g_autoptr(GArray) windows = NULL;
+      if (uk_watch_windows_parse(des->live_watch, &windows, NULL))
+        s->live_watch_now = uk_watch_windows_contain(windows, now, NULL);
+    }
+    uk_camera_status_set(&s->blocked, blocked);
+    if (!blocked && !uk_recorder_is_started(r)) {
+      g_message("%s: recording allowed (designation %s)", s->id, des->id);
+      uk_recorder_start(r);
+    } else if (blocked && uk_recorder_is_started(r)) {
+      g_message("%s: %s", s->id, blocked);
+      uk_recorder_stop(r, blocked);
+    }
+  }
+}
+
 UkDaemon *
 uk_daemon_new(UkConfig *config, GError **error)
 {
@@ -338,6 +455,12 @@ uk_daemon_new(UkConfig *config, GError **error)
     return NULL;
   g_autofree gchar *head = uk_audit_head_path(config->database_path);
   uk_store_audit_set_head_path(d->store, head);
+  if (!sync_designations(d->store, config, error))
+    return NULL;
+  d->test_clock_file = g_strdup(g_getenv("UITKIJK_TEST_CLOCK_FILE"));
+  if (d->test_clock_file)
+    g_warning("TEST CLOCK: the rules' clock follows %s (tests only, never in service)",
+              d->test_clock_file);
   d->board = uk_camera_board_new();
   for (guint i = 0; i < config->cameras->len; i++) {
     const UkCameraConfig *cam = config->cameras->pdata[i];
@@ -359,6 +482,7 @@ static gboolean
 on_health_tick(gpointer data)
 {
   UkDaemon *d = data;
+  enforce_rules(d, rules_now(d));
   for (guint i = 0; i < d->recorders->len; i++) {
     UkRecorder *r = d->recorders->pdata[i];
     UkCameraStatus *s = uk_camera_board_get(d->board, uk_recorder_camera(r));
@@ -397,12 +521,34 @@ on_health_tick(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Retention of incident records (Wpg art. 8), checked every minute. */
+/* Retention, checked every RETENTION_TICK_S: footage (Gemeentewet 151c lid
+ * 9, at most 28 days, evidence holds excepted) and disk space (app/uk-retention.c),
+ * and incident records (Wpg art. 8). */
 static gboolean
 on_retention_tick(gpointer data)
 {
   UkDaemon *d = data;
-  gint64 cutoff = uk_time_now_90k() - (gint64)d->config->incident_delete_days * 86400 * UK_TIME_HZ;
+  gint64 now = rules_now(d);
+  UkRetentionReport rep;
+  g_autoptr(GError) ferror = NULL;
+  if (!uk_retention_run(d->store, d->config, now, &rep, &ferror)) {
+    g_warning("footage retention: %s", ferror->message);
+  } else {
+    if (rep.expired)
+      g_message("retention: destroyed %u segment(s), %" G_GUINT64_FORMAT " bytes, past %u days",
+                rep.expired, rep.expired_bytes, d->config->footage_days);
+    if (rep.pressure)
+      g_message("disk space: destroyed the oldest %u unheld segment(s), %" G_GUINT64_FORMAT
+                " bytes",
+                rep.pressure, rep.pressure_bytes);
+    gboolean was_full = d->disk_full;
+    d->disk_full = rep.full_held;
+    uk_console_disk_state(d->console, rep.pressure > 0, rep.full_held, rep.free_bytes,
+                          rep.need_bytes);
+    if (was_full != d->disk_full)
+      enforce_rules(d, now);
+  }
+  gint64 cutoff = now - (gint64)d->config->incident_delete_days * 86400 * UK_TIME_HZ;
   g_autoptr(GError) error = NULL;
   gint64 n = uk_store_incidents_expire(d->store, cutoff, &error);
   if (n < 0)
@@ -445,9 +591,15 @@ uk_daemon_start(UkDaemon *d, GMainLoop *loop, GError **error)
     };
     UkRecorder *r = uk_recorder_new(&opts, NULL, on_recorder_event, d);
     g_ptr_array_add(d->recorders, r);
-    uk_recorder_start(r);
   }
-  d->retention_source = g_timeout_source_new_seconds(60);
+  if (d->test_clock_file) {
+    UkAuditEntry t = { .actor = "system",
+                       .action = "test_clock",
+                       .detail = "{\"note\":\"rules clock movable by tests\"}" };
+    uk_store_audit_append(d->store, &t, NULL);
+  }
+  enforce_rules(d, rules_now(d)); /* starts the cameras that may record */
+  d->retention_source = g_timeout_source_new_seconds(RETENTION_TICK_S);
   g_source_set_callback(d->retention_source, on_retention_tick, d, NULL);
   g_source_attach(d->retention_source, NULL);
   on_retention_tick(d);
@@ -483,6 +635,7 @@ uk_daemon_free(UkDaemon *d)
   g_clear_pointer(&d->board, uk_camera_board_free);
   g_clear_pointer(&d->locate_cache, uk_locate_cache_free);
   g_hash_table_destroy(d->runs);
+  g_free(d->test_clock_file);
   uk_store_free(d->store);
   g_free(d);
 }

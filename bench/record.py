@@ -298,6 +298,9 @@ def write_config(path, server_port, data, rtsp_port, n):
              "[area:bench]", "name = Bench"]
     for cam in cam_ids(n):
         lines += ["", f"[camera:{cam}]", "area = bench", f"url = rtsp://127.0.0.1:{rtsp_port}/{cam}"]
+    lines += ["", "[designation:bench]", "area = bench", "decision = Benchmark",
+              "valid_from = 2020-01-01T00:00:00Z", "valid_until = 2099-01-01T00:00:00Z",
+              "dpia = DPIA-BENCH", "signage = yes"]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
 

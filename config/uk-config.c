@@ -8,11 +8,13 @@
  * a struct with its free function, and (for [kind:ID] groups) a GPtrArray in UkConfig.
  *
  * Order of work: every group name is checked first (in file order), then the single groups
- * ([server], [storage]) in table order, then the [kind:ID] groups in file order. Within a
+ * ([server], [storage], ...) in table order, then the [kind:ID] groups in file order. Within a
  * group, unknown keys are reported first, then each known key is read in table order, so a
- * key may depend on one above it ([storage] database on path). */
+ * key may depend on one above it ([storage] database on path, valid_until on valid_from). */
 
 #include "uk-config.h"
+
+#include "uk-time.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -28,13 +30,19 @@ uk_config_error_quark(void)
 #define LABEL_MAX_LENGTH 63
 
 typedef enum {
-  KEY_STRING,    /* non-empty text, no control characters: gchar * */
-  KEY_PATH,      /* file or directory path, made absolute (see PathBase): gchar * */
-  KEY_HOST_PORT, /* HOST:PORT: gchar * host at offset, guint16 port at port_offset */
-  KEY_UINT,      /* decimal integer in [min, max]: guint */
-  KEY_ENUM,      /* one of choices: gint, the index in choices (an enum field) */
-  KEY_RTSP_URL,  /* rtsp:// or rtsps:// URL: gchar * */
-  KEY_ID_REF,    /* id of an existing group [ref_kind:ID]: gchar * */
+  KEY_STRING,     /* non-empty text, no control characters: gchar * */
+  KEY_PATH,       /* file or directory path, made absolute (see PathBase): gchar * */
+  KEY_HOST_PORT,  /* HOST:PORT: gchar * host at offset, guint16 port at port_offset */
+  KEY_UINT,       /* decimal integer in [min, max]: guint */
+  KEY_ENUM,       /* one of choices: gint, the index in choices (an enum field) */
+  KEY_RTSP_URL,   /* rtsp:// or rtsps:// URL: gchar * */
+  KEY_ID_REF,     /* id of an existing group [ref_kind:ID]: gchar * */
+  KEY_TIME,       /* RFC 3339 time, later than the key named by 'after' if set: gint64 90 kHz */
+  KEY_BOOL,       /* yes/no/true/false/1/0: gboolean */
+  KEY_FREE_SPACE, /* bytes with an optional K/M/G/T suffix, or N% with N 1..90: gchar * text at
+                     offset, guint64 bytes at bytes_offset, guint percent at percent_offset */
+  KEY_WINDOWS,    /* live-watch windows (uk-windows.h): gchar * text at offset, GArray * at
+                     windows_offset */
 } KeyType;
 
 typedef enum {
@@ -56,9 +64,14 @@ typedef struct {
   gsize offset;               /* of the field in the group's target struct */
   gsize port_offset;          /* KEY_HOST_PORT */
   guint min, max;             /* KEY_UINT */
+  const char *over_max;       /* KEY_UINT: why values above max are refused (a legal limit) */
   const char *const *choices; /* KEY_ENUM, NULL-terminated, in enum order */
   PathBase path_base;         /* KEY_PATH */
   const char *ref_kind;       /* KEY_ID_REF */
+  const char *after;          /* KEY_TIME: an earlier KEY_TIME key of the group it must follow */
+  gsize bytes_offset;         /* KEY_FREE_SPACE */
+  gsize percent_offset;       /* KEY_FREE_SPACE */
+  gsize windows_offset;       /* KEY_WINDOWS */
   const char *description;    /* for messages: what the key is */
 } KeySpec;
 
@@ -71,6 +84,7 @@ typedef struct {
    * GPtrArray in UkConfig that holds the elements in file order. */
   gsize element_size;
   gsize id_offset;
+  void (*element_init)(gpointer element); /* or NULL; before any key is read */
   GDestroyNotify element_free;
   gsize array_offset;
 } GroupSpec;
@@ -78,6 +92,8 @@ typedef struct {
 static const char *const transport_choices[] = { "tcp", "udp", NULL };
 G_STATIC_ASSERT(UK_TRANSPORT_TCP == 0 && UK_TRANSPORT_UDP == 1);
 G_STATIC_ASSERT(sizeof(UkTransport) == sizeof(gint));
+static const char *const designation_kind_choices[] = { "standing", "event", NULL };
+G_STATIC_ASSERT(UK_DESIGNATION_STANDING == 0 && UK_DESIGNATION_EVENT == 1);
 
 static const KeySpec server_keys[] = {
   { .name = "listen",
@@ -181,6 +197,25 @@ static const KeySpec storage_keys[] = {
     .min = 2,
     .max = 3600,
     .description = "length of a recording segment in seconds" },
+  { .name = "min_free",
+    .type = KEY_FREE_SPACE,
+    .default_value = "5%",
+    .offset = offsetof(UkConfig, min_free_text),
+    .bytes_offset = offsetof(UkConfig, min_free_bytes),
+    .percent_offset = offsetof(UkConfig, min_free_percent),
+    .description = "free disk space to keep" },
+};
+
+static const KeySpec retention_keys[] = {
+  { .name = "footage_days",
+    .type = KEY_UINT,
+    .default_value = "28",
+    .offset = offsetof(UkConfig, footage_days),
+    .min = 1,
+    .max = 28,
+    .over_max = "the legal maximum is 28 days (Gemeentewet art. 151c lid 9: footage is "
+                "destroyed within four weeks)",
+    .description = "days footage is kept (Gemeentewet 151c lid 9: at most 28)" },
 };
 
 static const KeySpec area_keys[] = {
@@ -220,14 +255,98 @@ static const KeySpec camera_keys[] = {
     .description = "RTP transport for the stream" },
 };
 
+static const KeySpec designation_keys[] = {
+  { .name = "area",
+    .type = KEY_ID_REF,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkDesignationConfig, area),
+    .ref_kind = "area",
+    .description = "id of the [area:ID] group the designation is for" },
+  { .name = "kind",
+    .type = KEY_ENUM,
+    .default_value = "standing",
+    .offset = offsetof(UkDesignationConfig, kind),
+    .choices = designation_kind_choices,
+    .description = "standing designation or one for an event" },
+  { .name = "decision",
+    .type = KEY_STRING,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkDesignationConfig, decision),
+    .description = "reference of the designation decision" },
+  { .name = "decided_by",
+    .type = KEY_STRING,
+    .default_value = "burgemeester",
+    .offset = offsetof(UkDesignationConfig, decided_by),
+    .description = "who took the decision" },
+  { .name = "valid_from",
+    .type = KEY_TIME,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkDesignationConfig, valid_from_90k),
+    .description = "when the designation starts, as an RFC 3339 time" },
+  { .name = "valid_until",
+    .type = KEY_TIME,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkDesignationConfig, valid_until_90k),
+    .after = "valid_from",
+    .description = "when the designation ends, as an RFC 3339 time" },
+  { .name = "live_watch",
+    .type = KEY_WINDOWS,
+    .offset = offsetof(UkDesignationConfig, live_watch_text),
+    .windows_offset = offsetof(UkDesignationConfig, live_watch),
+    .description = "windows in which the images are watched live" },
+  { .name = "dpia",
+    .type = KEY_STRING,
+    .offset = offsetof(UkDesignationConfig, dpia),
+    .description = "reference of the DPIA (Wpg art. 4c)" },
+  { .name = "signage",
+    .type = KEY_BOOL,
+    .default_value = "no",
+    .offset = offsetof(UkDesignationConfig, signage),
+    .description = "whether the signs are confirmed in place" },
+};
+
+static const KeySpec risk_area_keys[] = {
+  { .name = "area",
+    .type = KEY_ID_REF,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkRiskAreaConfig, area),
+    .ref_kind = "area",
+    .description = "id of the [area:ID] group the risk area covers" },
+  { .name = "decision",
+    .type = KEY_STRING,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkRiskAreaConfig, decision),
+    .description = "reference of the decision" },
+  { .name = "valid_from",
+    .type = KEY_TIME,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkRiskAreaConfig, valid_from_90k),
+    .description = "when the risk area starts, as an RFC 3339 time" },
+  { .name = "valid_until",
+    .type = KEY_TIME,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkRiskAreaConfig, valid_until_90k),
+    .after = "valid_from",
+    .description = "when the risk area ends, as an RFC 3339 time" },
+  { .name = "prosecutor",
+    .type = KEY_STRING,
+    .flags = KEY_REQUIRED,
+    .offset = offsetof(UkRiskAreaConfig, prosecutor),
+    .description = "the officier van justitie consulted, Gemeentewet art. 151b" },
+};
+
 static void area_free(gpointer data);
 static void camera_free(gpointer data);
+static void designation_init(gpointer data);
+static void designation_free(gpointer data);
+static void risk_area_free(gpointer data);
 
 /* Single groups come first: their values are read before any [kind:ID] group. */
 static const GroupSpec group_specs[] = {
   { .kind = "server", .keys = server_keys, .n_keys = G_N_ELEMENTS(server_keys) },
   { .kind = "storage", .keys = storage_keys, .n_keys = G_N_ELEMENTS(storage_keys) },
   { .kind = "incidents", .keys = incident_keys, .n_keys = G_N_ELEMENTS(incident_keys) },
+  { .kind = "retention", .keys = retention_keys, .n_keys = G_N_ELEMENTS(retention_keys) },
   { .kind = "area",
     .has_id = TRUE,
     .keys = area_keys,
@@ -244,6 +363,23 @@ static const GroupSpec group_specs[] = {
     .id_offset = offsetof(UkCameraConfig, id),
     .element_free = camera_free,
     .array_offset = offsetof(UkConfig, cameras) },
+  { .kind = "designation",
+    .has_id = TRUE,
+    .keys = designation_keys,
+    .n_keys = G_N_ELEMENTS(designation_keys),
+    .element_size = sizeof(UkDesignationConfig),
+    .id_offset = offsetof(UkDesignationConfig, id),
+    .element_init = designation_init,
+    .element_free = designation_free,
+    .array_offset = offsetof(UkConfig, designations) },
+  { .kind = "risk_area",
+    .has_id = TRUE,
+    .keys = risk_area_keys,
+    .n_keys = G_N_ELEMENTS(risk_area_keys),
+    .element_size = sizeof(UkRiskAreaConfig),
+    .id_offset = offsetof(UkRiskAreaConfig, id),
+    .element_free = risk_area_free,
+    .array_offset = offsetof(UkConfig, risk_areas) },
 };
 
 typedef struct {
@@ -282,6 +418,41 @@ camera_free(gpointer data)
   g_free(camera);
 }
 
+static void
+designation_init(gpointer data)
+{
+  UkDesignationConfig *designation = data;
+
+  designation->live_watch = g_array_new(FALSE, TRUE, sizeof(UkWatchWindow));
+}
+
+static void
+designation_free(gpointer data)
+{
+  UkDesignationConfig *designation = data;
+
+  g_free(designation->id);
+  g_free(designation->area);
+  g_free(designation->decision);
+  g_free(designation->decided_by);
+  g_free(designation->live_watch_text);
+  g_clear_pointer(&designation->live_watch, g_array_unref);
+  g_free(designation->dpia);
+  g_free(designation);
+}
+
+static void
+risk_area_free(gpointer data)
+{
+  UkRiskAreaConfig *risk_area = data;
+
+  g_free(risk_area->id);
+  g_free(risk_area->area);
+  g_free(risk_area->decision);
+  g_free(risk_area->prosecutor);
+  g_free(risk_area);
+}
+
 void
 uk_config_free(UkConfig *config)
 {
@@ -299,6 +470,7 @@ uk_config_free(UkConfig *config)
   g_strfreev(config->incident_actions);
   g_free(config->storage_path);
   g_free(config->database_path);
+  g_free(config->min_free_text);
   for (gsize i = 0; i < G_N_ELEMENTS(group_specs); i++) {
     if (group_specs[i].has_id)
       g_clear_pointer((GPtrArray **)field_at(config, group_specs[i].array_offset),
@@ -394,6 +566,19 @@ quote_value(const KeySpec *key, const char *value)
   return g_string_free(quoted, FALSE);
 }
 
+/* TRUE when @text is one or more decimal digits and nothing else. */
+static gboolean
+is_decimal(const char *text)
+{
+  if (*text == '\0')
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++) {
+    if (!g_ascii_isdigit(*p))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* Parses a whole string of decimal digits (no sign, no spaces) within [min, max]. */
 static gboolean
 parse_uint(const char *text, guint min, guint max, guint *out)
@@ -408,6 +593,64 @@ parse_uint(const char *text, guint min, guint max, guint *out)
     return FALSE;
   *out = (guint)value;
   return TRUE;
+}
+
+/* Free disk space: a whole number of bytes above 0 with an optional suffix K, M, G or T (powers
+ * of 1024), or a percentage N% with N from 1 to 90. Exactly one of the outputs is non-zero. */
+static gboolean
+parse_free_space(const char *text, guint64 *out_bytes, guint *out_percent)
+{
+  static const char suffixes[] = "KMGT";
+  gsize length = strlen(text);
+  g_autofree gchar *number = NULL;
+  const char *suffix;
+  guint shift = 0;
+  guint64 value;
+
+  if (length == 0)
+    return FALSE;
+  if (text[length - 1] == '%') {
+    guint percent;
+
+    number = g_strndup(text, length - 1);
+    if (!parse_uint(number, 1, 90, &percent))
+      return FALSE;
+    *out_bytes = 0;
+    *out_percent = percent;
+    return TRUE;
+  }
+  suffix = strchr(suffixes, text[length - 1]);
+  if (suffix != NULL) {
+    shift = 10 * (guint)(suffix - suffixes + 1);
+    length--;
+  }
+  number = g_strndup(text, length);
+  if (!is_decimal(number))
+    return FALSE;
+  if (!g_ascii_string_to_unsigned(number, 10, 1, G_MAXUINT64 >> shift, &value, NULL))
+    return FALSE;
+  *out_bytes = value << shift;
+  *out_percent = 0;
+  return TRUE;
+}
+
+static gboolean
+parse_bool(const char *text, gboolean *out)
+{
+  static const char *const yes[] = { "yes", "true", "1" };
+  static const char *const no[] = { "no", "false", "0" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(yes); i++) {
+    if (strcmp(text, yes[i]) == 0) {
+      *out = TRUE;
+      return TRUE;
+    }
+    if (strcmp(text, no[i]) == 0) {
+      *out = FALSE;
+      return TRUE;
+    }
+  }
+  return FALSE;
 }
 
 /* A DNS host name (letters, digits and '-' in dot-separated labels) or an IPv4 address. */
@@ -507,11 +750,13 @@ set_string(gpointer field, gchar *value)
   *string_field = value;
 }
 
-/* Parses @value for @key and stores it in @target. On failure returns FALSE with @reason set to
- * what a valid value looks like. */
+static const KeySpec *find_key(const GroupSpec *spec, const char *name);
+
+/* Parses @value for @key (a key of @spec, in group @group) and stores it in @target. On failure
+ * returns FALSE with @reason set to what a valid value looks like. */
 static gboolean
-parse_value(const LoadContext *ctx, const KeySpec *key, const char *value, gpointer target,
-            gchar **reason)
+parse_value(const LoadContext *ctx, const GroupSpec *spec, const char *group, const KeySpec *key,
+            const char *value, gpointer target, gchar **reason)
 {
   gpointer field = field_at(target, key->offset);
 
@@ -550,12 +795,19 @@ parse_value(const LoadContext *ctx, const KeySpec *key, const char *value, gpoin
       return TRUE;
     }
 
-    case KEY_UINT:
-      if (!parse_uint(value, key->min, key->max, field)) {
+    case KEY_UINT: {
+      guint number;
+
+      if (parse_uint(value, key->min, key->max, field))
+        return TRUE;
+      /* A whole number that is not in 0..max is above max (perhaps beyond guint). */
+      if (key->over_max != NULL && is_decimal(value) && !parse_uint(value, 0, key->max, &number))
+        *reason = g_strdup_printf("%s; expected a whole number from %u to %u", key->over_max,
+                                  key->min, key->max);
+      else
         *reason = g_strdup_printf("expected a whole number from %u to %u", key->min, key->max);
-        return FALSE;
-      }
-      return TRUE;
+      return FALSE;
+    }
 
     case KEY_ENUM: {
       g_autofree gchar *choices = NULL;
@@ -587,6 +839,72 @@ parse_value(const LoadContext *ctx, const KeySpec *key, const char *value, gpoin
         *reason = g_strdup_printf("there is no group [%s]", group);
         return FALSE;
       }
+      set_string(field, g_strdup(value));
+      return TRUE;
+    }
+
+    case KEY_TIME: {
+      g_autoptr(GError) local_error = NULL;
+      const KeySpec *earlier = key->after != NULL ? find_key(spec, key->after) : NULL;
+      gint64 t_90k;
+
+      if (!uk_time_parse_rfc3339(value, &t_90k, &local_error)) {
+        *reason = g_strdup(local_error->message);
+        return FALSE;
+      }
+      if (earlier != NULL) {
+        gint64 earlier_90k = *(gint64 *)field_at(target, earlier->offset);
+
+        if (t_90k <= earlier_90k) {
+          g_autofree gchar *earlier_text
+              = g_key_file_get_string(ctx->key_file, group, earlier->name, NULL);
+
+          /* Quote the earlier key as written; it is required, so it is in the file. */
+          if (earlier_text == NULL)
+            earlier_text = uk_time_format_rfc3339(earlier_90k);
+          g_strstrip(earlier_text);
+          *reason
+              = g_strdup_printf("must be later than key '%s' (%s)", earlier->name, earlier_text);
+          return FALSE;
+        }
+      }
+      *(gint64 *)field = t_90k;
+      return TRUE;
+    }
+
+    case KEY_BOOL:
+      if (!parse_bool(value, field)) {
+        *reason = g_strdup("expected yes, no, true, false, 1 or 0");
+        return FALSE;
+      }
+      return TRUE;
+
+    case KEY_FREE_SPACE:
+      if (!parse_free_space(value, field_at(target, key->bytes_offset),
+                            field_at(target, key->percent_offset))) {
+        *reason = g_strdup("expected a number of bytes above 0 with an optional suffix K, M, G or "
+                           "T (powers of 1024), such as 500M or 20G, or a percentage of the "
+                           "file system from 1% to 90%, such as 5%");
+        return FALSE;
+      }
+      set_string(field, g_strdup(value));
+      return TRUE;
+
+    case KEY_WINDOWS: {
+      g_autoptr(GError) local_error = NULL;
+      GArray **windows = field_at(target, key->windows_offset);
+      GArray *parsed = NULL;
+
+      /* An empty value is refused like everywhere else; no windows is no key. */
+      if (*value == '\0' || !uk_watch_windows_parse(value, &parsed, &local_error)) {
+        *reason = local_error != NULL
+                      ? g_strdup(local_error->message)
+                      : g_strdup("expected live-watch windows such as 'fri-sat 22:00-04:00'; "
+                                 "leave the key out for none");
+        return FALSE;
+      }
+      g_clear_pointer(windows, g_array_unref);
+      *windows = parsed;
       set_string(field, g_strdup(value));
       return TRUE;
     }
@@ -659,7 +977,7 @@ load_group(const LoadContext *ctx, const GroupSpec *spec, const char *group, con
       continue;
     }
 
-    if (!parse_value(ctx, key, value, target, &reason)) {
+    if (!parse_value(ctx, spec, group, key, value, target, &reason)) {
       g_autofree gchar *quoted = quote_value(key, value);
 
       set_error(ctx, error, UK_CONFIG_ERROR_INVALID, group, "key '%s': invalid value '%s': %s%s",
@@ -784,6 +1102,8 @@ load(const char *data, gsize length, const char *path, const char *base_dir, GEr
       continue;
     element = g_malloc0(spec->element_size);
     *(gchar **)field_at(element, spec->id_offset) = g_strdup(id);
+    if (spec->element_init != NULL)
+      spec->element_init(element);
     if (!load_group(&ctx, spec, groups[i], id, element, error)) {
       spec->element_free(element);
       return NULL;
@@ -859,6 +1179,35 @@ uk_config_find_camera(const UkConfig *config, const char *id)
       return camera;
   }
   return NULL;
+}
+
+/* The element of @array (of [kind:ID] structs whose id is at @id_offset) with id @id. */
+static gconstpointer
+find_element(const GPtrArray *array, gsize id_offset, const char *id)
+{
+  for (guint i = 0; id != NULL && i < array->len; i++) {
+    gpointer element = g_ptr_array_index(array, i);
+
+    if (strcmp(*(const gchar **)field_at(element, id_offset), id) == 0)
+      return element;
+  }
+  return NULL;
+}
+
+const UkDesignationConfig *
+uk_config_find_designation(const UkConfig *config, const char *id)
+{
+  g_return_val_if_fail(config != NULL, NULL);
+
+  return find_element(config->designations, offsetof(UkDesignationConfig, id), id);
+}
+
+const UkRiskAreaConfig *
+uk_config_find_risk_area(const UkConfig *config, const char *id)
+{
+  g_return_val_if_fail(config != NULL, NULL);
+
+  return find_element(config->risk_areas, offsetof(UkRiskAreaConfig, id), id);
 }
 
 const UkAreaConfig *

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "uk-windows.h"
+
 G_BEGIN_DECLS
 
 #define UK_CONFIG_ERROR (uk_config_error_quark())
@@ -39,6 +41,39 @@ typedef struct {
   UkTransport transport; /* default tcp */
 } UkCameraConfig;
 
+typedef enum {
+  UK_DESIGNATION_STANDING = 0, /* a standing designation for a period (usually a year) */
+  UK_DESIGNATION_EVENT = 1,    /* for an event; it ends with the event */
+} UkDesignationKind;
+
+/* [designation:ID]: the mayor's decision (aanwijzingsbesluit, Gemeentewet art. 151c) that lets
+ * an area's cameras record from valid_from up to (not including) valid_until. One without a
+ * dpia or with signage = no is loaded but may not be activated; that is the enforcement's call,
+ * not a config error. */
+typedef struct {
+  gchar *id;         /* from the group name [designation:ID]; [a-z0-9_-]{1,32} */
+  gchar *area;       /* id of an [area:...] group, required */
+  gint kind;         /* UkDesignationKind: UK_DESIGNATION_STANDING=0, UK_DESIGNATION_EVENT=1 */
+  gchar *decision;   /* the decision's reference, required */
+  gchar *decided_by; /* default "burgemeester" */
+  gint64 valid_from_90k, valid_until_90k; /* required; until > from */
+  gchar *live_watch_text;                 /* as in the file, or NULL */
+  GArray *live_watch; /* (element-type UkWatchWindow), empty when none; never NULL */
+  gchar *dpia;        /* DPIA reference, or NULL */
+  gboolean signage;   /* signs confirmed in place; default FALSE */
+} UkDesignationConfig;
+
+/* [risk_area:ID]: a veiligheidsrisicogebied (Gemeentewet art. 151b: preventive frisking). A
+ * record of its own that never enables cameras. In force from valid_from up to (not including)
+ * valid_until. */
+typedef struct {
+  gchar *id;                              /* from the group name [risk_area:ID]; [a-z0-9_-]{1,32} */
+  gchar *area;                            /* id of an [area:...] group, required */
+  gchar *decision;                        /* the decision's reference, required */
+  gchar *prosecutor;                      /* the officier van justitie consulted, required */
+  gint64 valid_from_90k, valid_until_90k; /* required; until > from */
+} UkRiskAreaConfig;
+
 typedef struct {
   gchar *path; /* the file it was read from, absolute; NULL when from data */
 
@@ -55,8 +90,15 @@ typedef struct {
 
   /* [storage] */
   gchar *storage_path; /* absolute; relative values are resolved against the config file's folder */
-  gchar *database_path;  /* absolute; default <storage_path>/uitkijk.db */
-  guint segment_seconds; /* 2..3600, default 60 */
+  gchar *database_path;   /* absolute; default <storage_path>/uitkijk.db */
+  guint segment_seconds;  /* 2..3600, default 60 */
+  gchar *min_free_text;   /* free disk space to keep, as in the file; default "5%" */
+  guint64 min_free_bytes; /* in bytes (K, M, G, T suffixes are powers of 1024), or 0 */
+  guint min_free_percent; /* 1..90 percent of the file system, or 0; exactly one of the two
+                             is non-zero */
+
+  /* [retention] */
+  guint footage_days; /* 1..28, default 28 (Gemeentewet art. 151c lid 9: at most four weeks) */
 
   /* [incidents] */
   gchar *incident_categories_text; /* as in the file */
@@ -66,8 +108,10 @@ typedef struct {
   guint incident_active_days; /* 1..365, default 365 */
   guint incident_delete_days; /* active_days..1825, default 1825 */
 
-  GPtrArray *areas;   /* (element-type UkAreaConfig) in file order */
-  GPtrArray *cameras; /* (element-type UkCameraConfig) in file order */
+  GPtrArray *areas;        /* (element-type UkAreaConfig) in file order */
+  GPtrArray *cameras;      /* (element-type UkCameraConfig) in file order */
+  GPtrArray *designations; /* (element-type UkDesignationConfig) in file order */
+  GPtrArray *risk_areas;   /* (element-type UkRiskAreaConfig) in file order */
 } UkConfig;
 
 /* Reads and validates @path. (transfer full) Messages start with "@path: ". A file that cannot
@@ -85,9 +129,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkConfig, uk_config_free)
 /* (transfer none) or NULL */
 const UkCameraConfig *uk_config_find_camera(const UkConfig *config, const char *id);
 const UkAreaConfig *uk_config_find_area(const UkConfig *config, const char *id);
+const UkDesignationConfig *uk_config_find_designation(const UkConfig *config, const char *id);
+const UkRiskAreaConfig *uk_config_find_risk_area(const UkConfig *config, const char *id);
 
-/* TRUE when @id is a valid area or camera id: 1 to 32 of [a-z0-9_-], not starting with '-'.
- * Ids become file names, so nothing else is allowed. */
+/* TRUE when @id is a valid area, camera, designation or risk area id: 1 to 32 of [a-z0-9_-], not
+ * starting with '-'. Ids become file names, so nothing else is allowed. */
 gboolean uk_config_id_is_valid(const char *id);
 
 G_END_DECLS

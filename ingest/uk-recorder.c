@@ -836,6 +836,12 @@ uk_recorder_start(UkRecorder *r)
   start_pipeline(r);
 }
 
+gboolean
+uk_recorder_is_started(UkRecorder *r)
+{
+  return r->started;
+}
+
 void
 uk_recorder_stop(UkRecorder *r, const char *reason)
 {

@@ -94,6 +94,8 @@ void uk_recorder_start(UkRecorder *recorder);
 /* Stops the pipeline, closes the open segment cleanly (its events are
  * delivered before this returns; it must be called on the control context). */
 void uk_recorder_stop(UkRecorder *recorder, const char *reason);
+/* Between uk_recorder_start and uk_recorder_stop. */
+gboolean uk_recorder_is_started(UkRecorder *recorder);
 
 /* Live view: while on, every recorded frame is also posted as a
  * UK_RECORDER_LIVE event, as a fragment of one continuous fragmented-MP4

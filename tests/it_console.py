@@ -118,6 +118,16 @@ class ConsoleTests(u.Tests):
         u.wait_until("the console to listen", lambda: u.port_open(self.port) or not self.serve.alive(), 30)
         assert self.serve.alive(), self.serve.tail()
         self.incidents = run(self.make_incidents())
+        # Evidence holds awaiting a decision, requested by the police liaison:
+        # "station" (decided, then released by the supervisor), "centrum"
+        # (another area), "station-own" (released by its requester).
+        for name, camera, area in (("station", "station-1", "station"), ("centrum", "centrum-1", "centrum"),
+                                   ("station-own", "station-1", "station")):
+            hid = self.sql("INSERT INTO evidence_hold (from_90k, to_90k, case_ref, offence, justification, "
+                           "requested_by, requested_90k) VALUES (1, 2, 'PL0100-2026-1', 'mishandeling', "
+                           "'matrix', 'police', 90000 * strftime('%s','now')) RETURNING id")
+            self.sql(f"INSERT INTO evidence_hold_camera (hold_id, camera, area) VALUES ({hid}, '{camera}', '{area}')")
+            self.incidents[f"hold {name}"] = int(hid)
 
     async def make_incidents(self):
         ids = {}
@@ -264,6 +274,18 @@ class ConsoleTests(u.Tests):
                 "plan.create": {"kind": "event", "name": "matrix", "cameras": [camera],
                                 "start": u.rfc3339(time.time() * 1e6), "end": later},
                 "plan.cancel": {"plan": self.incidents[f"plan {camera}"]},
+                "designations.list": {}, "holds.list": {},
+                "designation.save": {"designation": f"matrix-{role}", "area": "centrum",
+                                     "decision": "matrix", "valid_from": "2098-01-01T00:00:00Z",
+                                     "valid_until": "2098-12-31T00:00:00Z"},
+                "designation.withdraw": {"designation": f"matrix-{role}"},
+                "hold.request": {"cameras": [camera], "from": u.rfc3339(time.time() * 1e6 - 60e6),
+                                 "to": u.rfc3339(time.time() * 1e6 - 30e6), "case_ref": "PL0100-2026-2",
+                                 "offence": "diefstal", "justification": "matrix"},
+                "hold.decide": {"hold": self.incidents["hold centrum" if other_area else "hold station"],
+                                "approve": True},
+                "hold.release": {"hold": self.incidents["hold centrum" if other_area else
+                                                        "hold station-own" if role == "police" else "hold station"]},
                 "incident.create": {"camera": camera, "source": "live", "category": "overlast",
                                     "description": "matrix",
                                     "position": u.rfc3339(time.time() * 1e6 - 1e6)},
@@ -289,7 +311,9 @@ class ConsoleTests(u.Tests):
                                    "incidents.export", "incident.options", "live.start",
                                    "live.stop", "camera.claim", "camera.release",
                                    "camera.handover", "presence", "plan.create", "plan.cancel",
-                                   "plans.list", "alerts.list"}
+                                   "plans.list", "alerts.list", "designations.list",
+                                   "designation.save", "designation.withdraw", "hold.request",
+                                   "hold.decide", "hold.release", "holds.list"}
             for role in ROLES:
                 c = await Client.open(self.port)
                 # Not logged in: everything but login is refused.

@@ -5,6 +5,7 @@
  * error case is a row in error_cases and becomes a test of its own. */
 
 #include "uk-config.h"
+#include "uk-time.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -14,6 +15,10 @@
 #define AREA "[area:a]\nname = A\n"
 #define CAMERA "[camera:c]\narea = a\nurl = rtsp://192.0.2.1/stream\n"
 #define MINIMAL STORAGE AREA CAMERA
+/* A period, and the smallest valid designation and risk area for area a. */
+#define PERIOD "valid_from = 2026-01-01T00:00:00+01:00\nvalid_until = 2027-01-01T00:00:00+01:00\n"
+#define DESIGNATION "[designation:d]\narea = a\ndecision = Besluit 1\n" PERIOD
+#define RISK_AREA "[risk_area:r]\narea = a\ndecision = Besluit 2\nprosecutor = mr. X\n" PERIOD
 
 static UkConfig *
 load_ok(const char *data)
@@ -24,6 +29,17 @@ load_ok(const char *data)
   g_assert_no_error(error);
   g_assert_nonnull(config);
   return config;
+}
+
+static gint64
+time_90k(const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 t_90k = 0;
+
+  g_assert_true(uk_time_parse_rfc3339(text, &t_90k, &error));
+  g_assert_no_error(error);
+  return t_90k;
 }
 
 static gchar *
@@ -46,6 +62,9 @@ test_example(void)
   g_autoptr(UkConfig) config = uk_config_load(path, &error);
   const UkAreaConfig *area;
   const UkCameraConfig *camera;
+  const UkDesignationConfig *designation;
+  const UkRiskAreaConfig *risk_area;
+  g_autofree gchar *live_watch = NULL;
 
   g_assert_no_error(error);
   g_assert_nonnull(config);
@@ -82,6 +101,47 @@ test_example(void)
   g_assert_true(uk_config_find_camera(config, "station-2")
                 == g_ptr_array_index(config->cameras, 1));
   g_assert_true(uk_config_find_area(config, "centrum") == g_ptr_array_index(config->areas, 1));
+
+  g_assert_cmpstr(config->min_free_text, ==, "5%");
+  g_assert_cmpuint(config->min_free_percent, ==, 5);
+  g_assert_cmpuint(config->min_free_bytes, ==, 0);
+  g_assert_cmpuint(config->footage_days, ==, 28);
+
+  g_assert_cmpuint(config->designations->len, ==, 2);
+  designation = g_ptr_array_index(config->designations, 0);
+  g_assert_true(uk_config_find_designation(config, "station-2026") == designation);
+  g_assert_cmpstr(designation->id, ==, "station-2026");
+  g_assert_cmpstr(designation->area, ==, "station");
+  g_assert_cmpint(designation->kind, ==, UK_DESIGNATION_STANDING);
+  g_assert_cmpstr(
+      designation->decision, ==,
+      "Aanwijzingsbesluit cameratoezicht Stationsgebied Emmen 2026, kenmerk Z/26/012345");
+  g_assert_cmpstr(designation->decided_by, ==, "burgemeester");
+  g_assert_cmpint(designation->valid_from_90k, ==, time_90k("2025-12-31T23:00:00Z"));
+  g_assert_cmpint(designation->valid_until_90k, ==, time_90k("2026-12-31T23:00:00Z"));
+  g_assert_cmpstr(designation->live_watch_text, ==, "fri-sat 22:00-04:00; daily 07:00-09:00");
+  g_assert_cmpuint(designation->live_watch->len, ==, 2);
+  live_watch = uk_watch_windows_describe(designation->live_watch);
+  g_assert_cmpstr(live_watch, ==, "vr-za 22:00-04:00; dagelijks 07:00-09:00");
+  g_assert_cmpstr(designation->dpia, ==, "DPIA-CT-2025-07");
+  g_assert_true(designation->signage);
+
+  designation = g_ptr_array_index(config->designations, 1);
+  g_assert_cmpstr(designation->area, ==, "centrum");
+  g_assert_cmpint(designation->kind, ==, UK_DESIGNATION_EVENT);
+  g_assert_cmpuint(designation->live_watch->len, ==, 2);
+  g_assert_nonnull(designation->dpia);
+  /* Loaded although it cannot be activated yet. */
+  g_assert_false(designation->signage);
+
+  g_assert_cmpuint(config->risk_areas->len, ==, 1);
+  risk_area = g_ptr_array_index(config->risk_areas, 0);
+  g_assert_true(uk_config_find_risk_area(config, "station-151b") == risk_area);
+  g_assert_cmpstr(risk_area->area, ==, "station");
+  g_assert_cmpstr(risk_area->prosecutor, ==, "mr. A. de Vries, geraadpleegd 2026-01-05");
+  g_assert_cmpint(risk_area->valid_from_90k, <, risk_area->valid_until_90k);
+  /* A risk area is a record of its own, not a designation. */
+  g_assert_null(uk_config_find_designation(config, "station-151b"));
 }
 
 static void
@@ -100,6 +160,174 @@ test_defaults(void)
   g_assert_cmpstr(camera->name, ==, "c");
   g_assert_null(camera->location);
   g_assert_cmpint(camera->transport, ==, UK_TRANSPORT_TCP);
+
+  g_assert_cmpuint(config->footage_days, ==, 28);
+  g_assert_cmpstr(config->min_free_text, ==, "5%");
+  g_assert_cmpuint(config->min_free_percent, ==, 5);
+  g_assert_cmpuint(config->min_free_bytes, ==, 0);
+  g_assert_nonnull(config->designations);
+  g_assert_cmpuint(config->designations->len, ==, 0);
+  g_assert_nonnull(config->risk_areas);
+  g_assert_cmpuint(config->risk_areas->len, ==, 0);
+  g_assert_null(uk_config_find_designation(config, "d"));
+  g_assert_null(uk_config_find_designation(config, NULL));
+  g_assert_null(uk_config_find_risk_area(config, "r"));
+}
+
+static void
+test_footage_days(void)
+{
+  static const guint values[] = { 1, 7, 27, 28 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(values); i++) {
+    g_autofree gchar *data = g_strdup_printf(STORAGE "[retention]\nfootage_days = %u\n", values[i]);
+    g_autoptr(UkConfig) config = load_ok(data);
+
+    g_assert_cmpuint(config->footage_days, ==, values[i]);
+  }
+}
+
+static void
+test_min_free_values(void)
+{
+  static const struct {
+    const char *value;
+    guint64 bytes;
+    guint percent;
+  } cases[] = {
+    { "1073741824", G_GUINT64_CONSTANT(1073741824), 0 },
+    { "1", 1, 0 },
+    { "1K", 1024, 0 },
+    { "500M", G_GUINT64_CONSTANT(500) * 1024 * 1024, 0 },
+    { "20G", G_GUINT64_CONSTANT(20) * 1024 * 1024 * 1024, 0 },
+    { "2T", G_GUINT64_CONSTANT(2) << 40, 0 },
+    { "16777215T", G_GUINT64_CONSTANT(16777215) << 40, 0 },
+    { "18446744073709551615", G_MAXUINT64, 0 },
+    { "1%", 0, 1 },
+    { "5%", 0, 5 },
+    { "90%", 0, 90 },
+    { "010%", 0, 10 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree gchar *data
+        = g_strdup_printf("[storage]\npath = /s\nmin_free = %s\n", cases[i].value);
+    g_autoptr(UkConfig) config = load_ok(data);
+
+    g_test_message("min_free = %s", cases[i].value);
+    g_assert_cmpstr(config->min_free_text, ==, cases[i].value);
+    g_assert_cmpuint(config->min_free_bytes, ==, cases[i].bytes);
+    g_assert_cmpuint(config->min_free_percent, ==, cases[i].percent);
+    /* Exactly one of the two. */
+    g_assert_true((config->min_free_bytes != 0) != (config->min_free_percent != 0));
+  }
+}
+
+/* A designation with only its required keys: defaults, and not activatable, yet loaded. */
+static void
+test_designation_defaults(void)
+{
+  g_autoptr(UkConfig) config = load_ok(MINIMAL DESIGNATION);
+  const UkDesignationConfig *designation = uk_config_find_designation(config, "d");
+  g_autofree gchar *described = NULL;
+
+  g_assert_nonnull(designation);
+  g_assert_cmpuint(config->designations->len, ==, 1);
+  g_assert_cmpstr(designation->id, ==, "d");
+  g_assert_cmpstr(designation->area, ==, "a");
+  g_assert_cmpint(designation->kind, ==, UK_DESIGNATION_STANDING);
+  g_assert_cmpstr(designation->decision, ==, "Besluit 1");
+  g_assert_cmpstr(designation->decided_by, ==, "burgemeester");
+  g_assert_cmpint(designation->valid_from_90k, ==, time_90k("2025-12-31T23:00:00Z"));
+  g_assert_cmpint(designation->valid_until_90k, ==, time_90k("2026-12-31T23:00:00Z"));
+  g_assert_null(designation->live_watch_text);
+  g_assert_nonnull(designation->live_watch);
+  g_assert_cmpuint(designation->live_watch->len, ==, 0);
+  described = uk_watch_windows_describe(designation->live_watch);
+  g_assert_cmpstr(described, ==, "");
+  g_assert_null(designation->dpia);
+  g_assert_false(designation->signage);
+  g_assert_cmpuint(config->risk_areas->len, ==, 0);
+}
+
+static void
+test_designation_values(void)
+{
+  g_autoptr(UkConfig) config
+      = load_ok(MINIMAL "[designation:evenement-centrum]\n"
+                        "signage = yes\n"
+                        "dpia = DPIA-CT-2025-07\n"
+                        "live_watch = fri-sat 22:00-04:00; 2026-06-20T18:00:00+02:00/"
+                        "2026-06-21T02:00:00+02:00\n"
+                        /* Keys are read in table order, not file order. */
+                        "valid_until = 2026-06-22T00:00:00+02:00\n"
+                        "valid_from = 2026-06-19T12:00:00+02:00\n"
+                        "decided_by = locoburgemeester\n"
+                        "decision = Evenement Centrum\n"
+                        "kind = event\n"
+                        "area = a\n" DESIGNATION);
+  const UkDesignationConfig *event = uk_config_find_designation(config, "evenement-centrum");
+  const UkWatchWindow *window;
+
+  g_assert_cmpuint(config->designations->len, ==, 2);
+  g_assert_true(g_ptr_array_index(config->designations, 0) == event);
+  g_assert_true(g_ptr_array_index(config->designations, 1)
+                == uk_config_find_designation(config, "d"));
+  g_assert_cmpint(event->kind, ==, UK_DESIGNATION_EVENT);
+  g_assert_cmpstr(event->decision, ==, "Evenement Centrum");
+  g_assert_cmpstr(event->decided_by, ==, "locoburgemeester");
+  g_assert_cmpint(event->valid_from_90k, ==, time_90k("2026-06-19T10:00:00Z"));
+  g_assert_cmpint(event->valid_until_90k, ==, time_90k("2026-06-21T22:00:00Z"));
+  g_assert_cmpstr(event->live_watch_text, ==,
+                  "fri-sat 22:00-04:00; 2026-06-20T18:00:00+02:00/2026-06-21T02:00:00+02:00");
+  g_assert_cmpuint(event->live_watch->len, ==, 2);
+  window = &g_array_index(event->live_watch, UkWatchWindow, 0);
+  g_assert_cmpuint(window->days, ==, (1u << 4) | (1u << 5));
+  g_assert_cmpuint(window->start_min, ==, 22 * 60);
+  g_assert_cmpuint(window->end_min, ==, 4 * 60);
+  window = &g_array_index(event->live_watch, UkWatchWindow, 1);
+  g_assert_cmpint(window->from_90k, ==, time_90k("2026-06-20T16:00:00Z"));
+  g_assert_cmpint(window->to_90k, ==, time_90k("2026-06-21T00:00:00Z"));
+  g_assert_cmpstr(event->dpia, ==, "DPIA-CT-2025-07");
+  g_assert_true(event->signage);
+}
+
+static void
+test_signage_values(void)
+{
+  static const struct {
+    const char *value;
+    gboolean signage;
+  } cases[] = {
+    { "yes", TRUE }, { "true", TRUE },   { "1", TRUE },
+    { "no", FALSE }, { "false", FALSE }, { "0", FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+    g_autofree gchar *data = g_strdup_printf(MINIMAL DESIGNATION "signage = %s\n", cases[i].value);
+    g_autoptr(UkConfig) config = load_ok(data);
+
+    g_assert_cmpint(uk_config_find_designation(config, "d")->signage, ==, cases[i].signage);
+  }
+}
+
+static void
+test_risk_area(void)
+{
+  g_autoptr(UkConfig) config = load_ok(MINIMAL RISK_AREA DESIGNATION);
+  const UkRiskAreaConfig *risk_area = uk_config_find_risk_area(config, "r");
+
+  g_assert_nonnull(risk_area);
+  g_assert_cmpuint(config->risk_areas->len, ==, 1);
+  g_assert_cmpstr(risk_area->id, ==, "r");
+  g_assert_cmpstr(risk_area->area, ==, "a");
+  g_assert_cmpstr(risk_area->decision, ==, "Besluit 2");
+  g_assert_cmpstr(risk_area->prosecutor, ==, "mr. X");
+  g_assert_cmpint(risk_area->valid_from_90k, ==, time_90k("2025-12-31T23:00:00Z"));
+  g_assert_cmpint(risk_area->valid_until_90k, ==, time_90k("2026-12-31T23:00:00Z"));
+  /* Its own record: the designation with another id is separate. */
+  g_assert_cmpuint(config->designations->len, ==, 1);
+  g_assert_null(uk_config_find_risk_area(config, "d"));
 }
 
 /* Areas and cameras are optional; only [storage] path is needed. */
@@ -440,6 +668,86 @@ static const ErrorCase error_cases[] = {
     STORAGE "[camera:caf\xff]\n",
     UK_CONFIG_ERROR_INVALID,
     { "group [camera:caf\\377]: invalid id 'caf\\377'" } },
+
+  /* Retention and designations. */
+  { "invalid/footage-days-over-legal-max",
+    STORAGE "[retention]\nfootage_days = 29\n",
+    UK_CONFIG_ERROR_INVALID,
+    { "group [retention]: key 'footage_days': invalid value '29'", "legal maximum is 28 days",
+      "151c lid 9" } },
+  { "invalid/footage-days-far-over-legal-max",
+    STORAGE "[retention]\nfootage_days = 99999999999999999999\n",
+    UK_CONFIG_ERROR_INVALID,
+    { "group [retention]: key 'footage_days'", "legal maximum is 28 days" } },
+  { "unknown/retention-key",
+    STORAGE "[retention]\nfootage = 28\n",
+    UK_CONFIG_ERROR_UNKNOWN,
+    { "group [retention]: unknown key 'footage'", "footage_days" } },
+  { "unknown/group-designations",
+    MINIMAL "[designations:d]\n",
+    UK_CONFIG_ERROR_UNKNOWN,
+    { "unknown group [designations:d]", "[designation:ID]", "[risk_area:ID]" } },
+  { "unknown/designation-key",
+    MINIMAL DESIGNATION "signs = yes\n",
+    UK_CONFIG_ERROR_UNKNOWN,
+    { "group [designation:d]: unknown key 'signs'", "signage" } },
+  { "unknown/risk-area-key",
+    MINIMAL RISK_AREA "live_watch = daily 08:00-09:00\n",
+    UK_CONFIG_ERROR_UNKNOWN,
+    { "group [risk_area:r]: unknown key 'live_watch'", "prosecutor" } },
+  { "missing/designation-area",
+    STORAGE AREA "[designation:d]\ndecision = D\n" PERIOD,
+    UK_CONFIG_ERROR_MISSING,
+    { "group [designation:d]: missing required key 'area'" } },
+  { "missing/designation-decision",
+    STORAGE AREA "[designation:d]\narea = a\n" PERIOD,
+    UK_CONFIG_ERROR_MISSING,
+    { "group [designation:d]: missing required key 'decision'" } },
+  { "missing/designation-valid-from",
+    STORAGE AREA "[designation:d]\narea = a\ndecision = D\nvalid_until = 2027-01-01T00:00:00Z\n",
+    UK_CONFIG_ERROR_MISSING,
+    { "group [designation:d]: missing required key 'valid_from'" } },
+  { "missing/designation-valid-until",
+    STORAGE AREA "[designation:d]\narea = a\ndecision = D\nvalid_from = 2026-01-01T00:00:00Z\n",
+    UK_CONFIG_ERROR_MISSING,
+    { "group [designation:d]: missing required key 'valid_until'" } },
+  { "missing/risk-area-prosecutor",
+    STORAGE AREA "[risk_area:r]\narea = a\ndecision = D\n" PERIOD,
+    UK_CONFIG_ERROR_MISSING,
+    { "group [risk_area:r]: missing required key 'prosecutor'", "officier van justitie" } },
+  { "missing/risk-area-area",
+    STORAGE AREA "[risk_area:r]\ndecision = D\nprosecutor = mr. X\n" PERIOD,
+    UK_CONFIG_ERROR_MISSING,
+    { "group [risk_area:r]: missing required key 'area'" } },
+  { "missing/risk-area-valid-until",
+    STORAGE AREA "[risk_area:r]\narea = a\ndecision = D\nprosecutor = mr. X\n"
+                 "valid_from = 2026-01-01T00:00:00Z\n",
+    UK_CONFIG_ERROR_MISSING,
+    { "group [risk_area:r]: missing required key 'valid_until'" } },
+  { "invalid/designation-until-before-from",
+    STORAGE AREA
+    "[designation:d]\narea = a\ndecision = D\n"
+    "valid_from = 2026-06-01T00:00:00+02:00\nvalid_until = 2026-05-31T23:59:59+02:00\n",
+    UK_CONFIG_ERROR_INVALID,
+    { "group [designation:d]: key 'valid_until': invalid value '2026-05-31T23:59:59+02:00'",
+      "must be later than key 'valid_from'" } },
+  { "invalid/designation-until-equals-from",
+    STORAGE AREA "[designation:d]\narea = a\ndecision = D\n"
+                 "valid_from = 2026-06-01T00:00:00+02:00\nvalid_until = 2026-05-31T22:00:00Z\n",
+    UK_CONFIG_ERROR_INVALID,
+    { "group [designation:d]: key 'valid_until'", "must be later than key 'valid_from'" } },
+  { "invalid/risk-area-until-before-from",
+    STORAGE AREA
+    "[risk_area:r]\narea = a\ndecision = D\nprosecutor = mr. X\n"
+    "valid_until = 2026-01-01T00:00:00+01:00\nvalid_from = 2026-04-01T00:00:00+02:00\n",
+    UK_CONFIG_ERROR_INVALID,
+    { "group [risk_area:r]: key 'valid_until': invalid value '2026-01-01T00:00:00+01:00'",
+      "must be later than key 'valid_from'" } },
+  { "invalid/live-watch-names-item",
+    MINIMAL DESIGNATION "live_watch = fri-sat 22:00-04:00; zon 12:00-18:00\n",
+    UK_CONFIG_ERROR_INVALID,
+    { "group [designation:d]: key 'live_watch': invalid value 'fri-sat 22:00-04:00; zon",
+      "live-watch item 2 'zon 12:00-18:00'", "'zon' is not a day" } },
 };
 
 static void
@@ -515,6 +823,63 @@ static const char *const bad_url[] = {
 static const char *const bad_area_ref[] = { "", "nowhere", "A", "a b", NULL };
 static const char *const bad_transport[] = { "", "TCP", "Udp", "http", "tcp,udp", NULL };
 static const char *const bad_empty[] = { "", NULL };
+static const char *const bad_footage_days[] = { "", "0", "-1", "+28", "28.0", "28d", "4w", NULL };
+static const char *const bad_min_free[] = {
+  "",          "0",
+  "0K",        "0%",
+  "95%",       "91%",
+  "100%",      "-5%",
+  "5.5%",      "%",
+  "G",         "20X",
+  "20GB",      "20GiB",
+  "20g",       "20 G",
+  "5 %",       "1.5G",
+  "1e9",       "0x10",
+  "16777216T", "18446744073709551616",
+  "5%%",       "%5",
+  NULL,
+};
+static const char *const bad_kind[] = { "", "Standing", "evenement", "standing,event", NULL };
+static const char *const bad_time[] = {
+  "",
+  "2026-01-01",
+  "2026-01-01T00:00:00",
+  "2026-01-01T00:00+01:00",
+  "2026-13-01T00:00:00Z",
+  "01-01-2026 00:00",
+  "1767222000",
+  "tomorrow",
+  NULL,
+};
+static const char *const bad_bool[]
+    = { "", "maybe", "Yes", "ja", "nee", "2", "on", "yes no", NULL };
+static const char *const bad_live_watch[] = {
+  "fri-zat 22:00-04:00",
+  "fri",
+  "fri 22:00",
+  "fri 22:00-",
+  "22:00-04:00",
+  "fri22:00-04:00",
+  "fri 25:00-04:00",
+  "fri 22:60-23:00",
+  "fri 24:00-02:00",
+  "fri 10:00-10:00",
+  "fri 2200-0400",
+  "fri 22:00-04:00-05:00",
+  "fri 22:00-04:00;",
+  "; fri 22:00-04:00",
+  "fri-sat 22:00-04:00;; sun 12:00-18:00",
+  "daily,mon 10:00-11:00",
+  "mon,,wed 10:00-11:00",
+  "mon- 10:00-11:00",
+  "weekend 10:00-11:00",
+  "2026-12-31T20:00:00+01:00",
+  "2026-12-31T20:00:00+01:00/2026-12-31T19:00:00+01:00",
+  "2026-12-31T20:00:00+01:00/2026-12-31T20:00:00+01:00",
+  "2026-12-31T20:00:00/2027-01-01T04:00:00+01:00",
+  "2026-12-31T20:00:00+01:00/2027-01-01T04:00:00+01:00/2027-01-02T04:00:00+01:00",
+  NULL,
+};
 
 static const BadValues bad_values[] = {
   { "listen", "server", "listen", "[server]\nlisten = ", "\n" STORAGE, "HOST:PORT", bad_listen },
@@ -535,6 +900,46 @@ static const BadValues bad_values[] = {
   { "transport", "camera:c", "transport",
     STORAGE AREA "[camera:c]\narea = a\nurl = rtsp://h/\ntransport = ", "\n", "one of: tcp, udp",
     bad_transport },
+  { "footage_days", "retention", "footage_days", STORAGE "[retention]\nfootage_days = ", "\n",
+    "whole number from 1 to 28", bad_footage_days },
+  { "min_free", "storage", "min_free", "[storage]\npath = /s\nmin_free = ", "\n",
+    "suffix K, M, G or T (powers of 1024)", bad_min_free },
+  { "min_free-percent", "storage", "min_free", "[storage]\npath = /s\nmin_free = ", "\n",
+    "from 1% to 90%", bad_min_free },
+  { "designation-area", "designation:d", "area",
+    STORAGE AREA "[designation:d]\ndecision = D\n" PERIOD "area = ", "\n",
+    "there is no group [area:", bad_area_ref },
+  { "designation-kind", "designation:d", "kind", MINIMAL DESIGNATION "kind = ", "\n",
+    "one of: standing, event", bad_kind },
+  { "designation-decision", "designation:d", "decision",
+    STORAGE AREA "[designation:d]\narea = a\n" PERIOD "decision = ", "\n", "text", bad_empty },
+  { "designation-decided_by", "designation:d", "decided_by",
+    MINIMAL DESIGNATION "decided_by = ", "\n", "text", bad_empty },
+  { "designation-valid_from", "designation:d", "valid_from",
+    STORAGE AREA "[designation:d]\narea = a\ndecision = D\nvalid_until = 2027-01-01T00:00:00Z\n"
+                 "valid_from = ",
+    "\n", "RFC 3339", bad_time },
+  { "designation-valid_until", "designation:d", "valid_until",
+    STORAGE AREA "[designation:d]\narea = a\ndecision = D\nvalid_from = 2026-01-01T00:00:00Z\n"
+                 "valid_until = ",
+    "\n", "RFC 3339", bad_time },
+  { "designation-live_watch", "designation:d", "live_watch",
+    MINIMAL DESIGNATION "live_watch = ", "\n", "live-watch item", bad_live_watch },
+  { "designation-live_watch-empty", "designation:d", "live_watch",
+    MINIMAL DESIGNATION "live_watch = ", "\n", "leave the key out", bad_empty },
+  { "designation-dpia", "designation:d", "dpia", MINIMAL DESIGNATION "dpia = ", "\n", "text",
+    bad_empty },
+  { "designation-signage", "designation:d", "signage", MINIMAL DESIGNATION "signage = ", "\n",
+    "expected yes, no, true, false, 1 or 0", bad_bool },
+  { "risk_area-area", "risk_area:r", "area",
+    STORAGE AREA "[risk_area:r]\ndecision = D\nprosecutor = P\n" PERIOD "area = ", "\n",
+    "there is no group [area:", bad_area_ref },
+  { "risk_area-valid_from", "risk_area:r", "valid_from",
+    STORAGE AREA "[risk_area:r]\narea = a\ndecision = D\nprosecutor = P\n"
+                 "valid_until = 2027-01-01T00:00:00Z\nvalid_from = ",
+    "\n", "RFC 3339", bad_time },
+  { "risk_area-prosecutor", "risk_area:r", "prosecutor", MINIMAL RISK_AREA "prosecutor = ", "\n",
+    "text", bad_empty },
 };
 
 static void
@@ -560,7 +965,7 @@ test_bad_ids(void)
   static const char *const bad_ids[] = {
     "", "Centrum", "-x", "a b", "a.b", "..", "a/b", "x:y", "abcdefghijklmnopqrstuvwxyz0123456",
   };
-  static const char *const kinds[] = { "area", "camera" };
+  static const char *const kinds[] = { "area", "camera", "designation", "risk_area" };
 
   for (gsize k = 0; k < G_N_ELEMENTS(kinds); k++) {
     for (gsize i = 0; i < G_N_ELEMENTS(bad_ids); i++) {
@@ -589,6 +994,12 @@ main(int argc, char *argv[])
   g_test_add_func("/config/repeated-group", test_repeated_group);
   g_test_add_func("/config/load-file", test_load_file);
   g_test_add_func("/config/id-is-valid", test_id_is_valid);
+  g_test_add_func("/config/footage-days", test_footage_days);
+  g_test_add_func("/config/min-free-values", test_min_free_values);
+  g_test_add_func("/config/designation-defaults", test_designation_defaults);
+  g_test_add_func("/config/designation-values", test_designation_values);
+  g_test_add_func("/config/signage-values", test_signage_values);
+  g_test_add_func("/config/risk-area", test_risk_area);
   g_test_add_func("/config/error/invalid/ids", test_bad_ids);
 
   for (gsize i = 0; i < G_N_ELEMENTS(error_cases); i++) {

@@ -89,13 +89,20 @@ def start_testcam(folder, port, cameras=1, drift_ppm=0, h265=False, name="testca
     return proc
 
 
-def write_config(folder, cameras, segment_seconds=60, listen_port=None, extra=""):
-    """cameras: list of (camera_id, area_id, url)."""
+def write_config(folder, cameras, segment_seconds=60, listen_port=None, extra="", designated=True):
+    """cameras: list of (camera_id, area_id, url). Each area gets a designation
+    valid from 2020 to 2099 (cameras record only in a designated area) unless
+    designated is False, or a set of the areas that get one."""
     listen_port = listen_port or free_port()
     lines = ["[server]", f"listen = 127.0.0.1:{listen_port}", "",
              "[storage]", f"path = {folder}/data", f"segment_seconds = {segment_seconds}", ""]
     for area in sorted({c[1] for c in cameras}):
         lines += [f"[area:{area}]", f"name = Area {area}", ""]
+        if designated is True or (designated and area in designated):
+            lines += [f"[designation:{area}-test]", f"area = {area}",
+                      f"decision = Testbesluit cameratoezicht {area}",
+                      "valid_from = 2020-01-01T00:00:00Z", "valid_until = 2099-01-01T00:00:00Z",
+                      "dpia = DPIA-TEST-1", "signage = yes", ""]
     for cam, area, url in cameras:
         lines += [f"[camera:{cam}]", f"area = {area}", f"url = {url}", ""]
     path = os.path.join(folder, "uitkijk.conf")

@@ -16,6 +16,7 @@
 #include "uk-console-private.h"
 
 #include "uk-audit.h"
+#include "uk-text.h"
 #include "uk-time.h"
 
 enum { KIND_INIT = 1, KIND_MEDIA = 2 };
@@ -132,6 +133,11 @@ ukc_handle_live_start(Request *req)
     req_error(req, "bad_message", "this connection cannot receive video");
     return;
   }
+  if (req->camera->blocked) {
+    req_error(req, "not_allowed", "camera '%s' may not be watched: %s", req->camera->id,
+              req->camera->blocked);
+    return;
+  }
   LiveHub *h = hub_get(console, req->camera->id);
   gboolean first = g_hash_table_size(h->viewers) == 0;
   if (!g_hash_table_contains(h->viewers, c)) {
@@ -192,6 +198,26 @@ ukc_handle_live_stop(Request *req)
   g_autoptr(JsonBuilder) b = ukc_result(req);
   ukc_add_string(b, "camera", req->camera->id);
   ukc_finish(req, b);
+}
+
+void
+ukc_live_end_camera(UkConsole *console, const char *camera, const char *reason)
+{
+  LiveHub *h = console->live ? g_hash_table_lookup(console->live, camera) : NULL;
+  if (!h || g_hash_table_size(h->viewers) == 0)
+    return;
+  g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"live.ended\",\"camera\":");
+  uk_json_append_string(ev, camera);
+  g_string_append(ev, ",\"reason\":");
+  uk_json_append_string(ev, reason);
+  g_string_append_c(ev, '}');
+  GList *conns = g_hash_table_get_keys(h->viewers);
+  for (GList *l = conns; l; l = l->next) {
+    UkConsoleConn *c = l->data;
+    drop_viewer(console, h, c);
+    ukc_send_text(c, ev->str);
+  }
+  g_list_free(conns);
 }
 
 void

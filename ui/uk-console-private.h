@@ -134,6 +134,24 @@ void ukc_push(UkConsole *console, const GPtrArray *areas, guint roles, const GPt
 void ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json);
 void ukc_outbox_schedule(UkConsole *console);
 
+/* JSON written straight into a GString (uk-console-watch.c): each adds
+ * ',"name":value' (no comma after '{' or '['); ukc_finish_text sends a
+ * result whose members are @members. */
+void ukc_json_member(GString *out, const char *name);
+void ukc_json_string(GString *out, const char *name, const char *value);
+void ukc_json_time(GString *out, const char *name, gint64 t_90k);
+void ukc_json_strings(GString *out, const char *name, const GPtrArray *values);
+void ukc_finish_text(Request *req, GString *members);
+
+/* uk-console-rules.c: designations, evidence holds. */
+void ukc_handle_designations_list(Request *req);
+void ukc_handle_designation_save(Request *req);
+void ukc_handle_designation_withdraw(Request *req);
+void ukc_handle_hold_request(Request *req);
+void ukc_handle_hold_decide(Request *req);
+void ukc_handle_hold_release(Request *req);
+void ukc_handle_holds_list(Request *req);
+
 /* uk-console-watch.c: coordination. */
 void ukc_watch_init(UkConsole *console);
 void ukc_watch_free(UkConsole *console);
@@ -153,6 +171,8 @@ void ukc_handle_live_start(Request *req);
 void ukc_handle_live_stop(Request *req);
 void ukc_live_conn_closed(UkConsoleConn *c);
 void ukc_live_free(UkConsole *console);
+/* Ends every live view of @camera, telling each viewer why (event live.ended). */
+void ukc_live_end_camera(UkConsole *console, const char *camera, const char *reason);
 
 /* Incident handlers (uk-console-incidents.c). */
 void ukc_handle_incident_create(Request *req);

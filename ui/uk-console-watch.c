@@ -17,8 +17,8 @@
 
 /* ---- JSON ---- */
 
-static void
-append_member(GString *out, const char *name)
+void
+ukc_json_member(GString *out, const char *name)
 {
   char last = out->len ? out->str[out->len - 1] : 0;
   if (last != '{' && last != '[' && last != 0)
@@ -27,27 +27,27 @@ append_member(GString *out, const char *name)
   g_string_append_c(out, ':');
 }
 
-static void
-append_string_member(GString *out, const char *name, const char *value)
+void
+ukc_json_string(GString *out, const char *name, const char *value)
 {
-  append_member(out, name);
+  ukc_json_member(out, name);
   if (value)
     uk_json_append_string(out, value);
   else
     g_string_append(out, "null");
 }
 
-static void
-append_time_member(GString *out, const char *name, gint64 t_90k)
+void
+ukc_json_time(GString *out, const char *name, gint64 t_90k)
 {
   g_autofree gchar *t = t_90k ? uk_time_format_rfc3339(t_90k) : NULL;
-  append_string_member(out, name, t);
+  ukc_json_string(out, name, t);
 }
 
-static void
-append_strings_member(GString *out, const char *name, const GPtrArray *a)
+void
+ukc_json_strings(GString *out, const char *name, const GPtrArray *a)
 {
-  append_member(out, name);
+  ukc_json_member(out, name);
   g_string_append_c(out, '[');
   for (guint i = 0; a && i < a->len; i++) {
     if (i)
@@ -58,8 +58,8 @@ append_strings_member(GString *out, const char *name, const GPtrArray *a)
 }
 
 /* Sends @out (a result whose members follow the reply's first ones). */
-static void
-finish_text(Request *req, GString *members)
+void
+ukc_finish_text(Request *req, GString *members)
 {
   g_autofree gchar *id = req->id ? json_to_string(req->id, FALSE) : g_strdup("null");
   g_autoptr(GString) out = g_string_new("{\"type\":\"result\",\"id\":");
@@ -86,21 +86,21 @@ static void
 append_camera_presence(GString *out, UkConsole *console, const UkWatchCamera *c)
 {
   g_string_append_c(out, '{');
-  append_string_member(out, "camera", c->id);
-  append_string_member(out, "area", c->area);
-  append_string_member(out, "claimed_by", c->claimant);
-  append_time_member(out, "claimed_since", c->claimed_90k);
-  append_member(out, "claimant_online");
+  ukc_json_string(out, "camera", c->id);
+  ukc_json_string(out, "area", c->area);
+  ukc_json_string(out, "claimed_by", c->claimant);
+  ukc_json_time(out, "claimed_since", c->claimed_90k);
+  ukc_json_member(out, "claimant_online");
   g_string_append(out, uk_watch_user_is_online(console->watch, c->claimant) ? "true" : "false");
   g_autoptr(GPtrArray) viewers = g_ptr_array_new();
   GList *keys = g_list_sort(g_hash_table_get_keys(c->viewers), (GCompareFunc)g_strcmp0);
   for (GList *l = keys; l; l = l->next)
     g_ptr_array_add(viewers, l->data);
   g_list_free(keys);
-  append_strings_member(out, "viewers", viewers);
-  append_member(out, "must_watch");
+  ukc_json_strings(out, "viewers", viewers);
+  ukc_json_member(out, "must_watch");
   g_string_append(out, c->must_watch ? "true" : "false");
-  append_member(out, "watched");
+  ukc_json_member(out, "watched");
   g_string_append(out, g_hash_table_size(c->viewers)
                                || uk_watch_user_is_online(console->watch, c->claimant)
                            ? "true"
@@ -148,8 +148,8 @@ ukc_presence_flush(UkConsole *console)
   g_hash_table_iter_init(&it, console->presence_dirty);
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"presence\"");
-    append_string_member(ev, "area", key);
-    append_member(ev, "cameras");
+    ukc_json_string(ev, "area", key);
+    ukc_json_member(ev, "cameras");
     append_presence(ev, console, key, NULL, 0);
     g_string_append_c(ev, '}');
     ukc_broadcast(console, key, INCIDENT_WRITE_ROLES, ev->str);
@@ -162,9 +162,9 @@ ukc_handle_presence(Request *req)
 {
   UkConsole *console = req->conn->console;
   g_autoptr(GString) out = g_string_new(NULL);
-  append_member(out, "cameras");
+  ukc_json_member(out, "cameras");
   append_presence(out, console, NULL, req->user, uk_time_now_90k());
-  finish_text(req, out);
+  ukc_finish_text(req, out);
 }
 
 /* ---- alerts ---- */
@@ -181,6 +181,14 @@ alert_message(UkConsole *console, const UkAlert *a)
       return g_strdup_printf("Camera %s is weer in beeld", cam);
     case UK_ALERT_UNWATCHED:
       return g_strdup_printf("Camera %s moet nu bekeken worden, maar niemand kijkt", cam);
+    case UK_ALERT_DISK_LOW:
+      return g_strdup_printf(
+          "Schijfruimte onder het minimum: de oudste beelden zonder bewaarplicht "
+          "zijn eerder verwijderd (%s)",
+          a->detail ? a->detail : "");
+    case UK_ALERT_DISK_FULL:
+      return g_strdup_printf("Schijf vol met beelden onder bewaarplicht: de opname is gestopt (%s)",
+                             a->detail ? a->detail : "");
     case UK_ALERT_OPERATOR_GONE: {
       g_autoptr(GString) names = g_string_new(NULL);
       for (guint i = 0; i < a->cameras->len; i++)
@@ -197,21 +205,24 @@ static void
 append_alert(GString *out, UkConsole *console, const UkAlert *a)
 {
   g_string_append_c(out, '{');
-  append_member(out, "alert");
+  ukc_json_member(out, "alert");
   g_string_append_printf(out, "%" G_GUINT64_FORMAT, a->id);
-  append_string_member(out, "kind", uk_alert_kind_name(a->kind));
-  append_string_member(out, "camera", a->camera);
-  append_strings_member(out, "cameras", a->cameras);
-  append_strings_member(out, "areas", a->areas);
-  append_string_member(out, "user", a->user);
-  append_string_member(out, "detail", a->detail);
+  ukc_json_string(out, "kind", uk_alert_kind_name(a->kind));
+  ukc_json_string(out, "camera", a->camera);
+  ukc_json_strings(out, "cameras", a->cameras);
+  ukc_json_strings(out, "areas", a->areas);
+  ukc_json_string(out, "user", a->user);
+  ukc_json_string(out, "detail", a->detail);
   g_autofree gchar *message = alert_message(console, a);
-  append_string_member(out, "message", message);
-  append_string_member(out, "severity", a->kind == UK_ALERT_CAMERA_UP ? "info" : "high");
-  append_strings_member(out, "notify", a->notify);
-  append_time_member(out, "raised", a->raised_90k);
-  append_time_member(out, "resolved", a->resolved_90k);
-  append_member(out, "active");
+  ukc_json_string(out, "message", message);
+  ukc_json_string(out, "severity",
+                  a->kind == UK_ALERT_CAMERA_UP || a->kind == UK_ALERT_DISK_LOW ? "info"
+                  : a->kind == UK_ALERT_DISK_FULL                               ? "critical"
+                                                                                : "high");
+  ukc_json_strings(out, "notify", a->notify);
+  ukc_json_time(out, "raised", a->raised_90k);
+  ukc_json_time(out, "resolved", a->resolved_90k);
+  ukc_json_member(out, "active");
   g_string_append(out, a->resolved_90k ? "false" : "true");
   g_string_append_c(out, '}');
 }
@@ -238,7 +249,7 @@ ukc_handle_alerts_list(Request *req)
   gint64 now = uk_time_now_90k();
   const GPtrArray *alerts = uk_watch_alerts(console->watch);
   g_autoptr(GString) out = g_string_new(NULL);
-  append_member(out, "alerts");
+  ukc_json_member(out, "alerts");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = alerts->len; i-- > 0;) { /* newest first */
@@ -254,7 +265,7 @@ ukc_handle_alerts_list(Request *req)
     append_alert(out, console, a);
   }
   g_string_append_c(out, ']');
-  finish_text(req, out);
+  ukc_finish_text(req, out);
 }
 
 /* ---- claims ---- */
@@ -270,9 +281,9 @@ static void
 reply_claim(Request *req, const UkWatchCamera *c)
 {
   g_autoptr(GString) out = g_string_new(NULL);
-  append_string_member(out, "camera", c->id);
-  append_string_member(out, "claimed_by", c->claimant);
-  finish_text(req, out);
+  ukc_json_string(out, "camera", c->id);
+  ukc_json_string(out, "claimed_by", c->claimant);
+  ukc_finish_text(req, out);
 }
 
 void
@@ -372,28 +383,28 @@ ukc_handle_camera_handover(Request *req)
     g_autofree gchar *from = g_strdup(c->claimant);
     uk_watch_assign(console->watch, c->id, to->name, now);
     g_autoptr(GString) detail = g_string_new("{");
-    append_string_member(detail, "from", from);
-    append_string_member(detail, "to", to->name);
-    append_string_member(detail, "note", note);
+    ukc_json_string(detail, "from", from);
+    ukc_json_string(detail, "to", to->name);
+    ukc_json_string(detail, "note", note);
     g_string_append_c(detail, '}');
     audit_claim(console, req->user->name, "camera_handover", c, detail->str);
   }
   /* The receiver (and the giver's other consoles) hear of it with the note. */
   g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"handover\"");
-  append_string_member(ev, "from", req->user->name);
-  append_string_member(ev, "to", to->name);
-  append_strings_member(ev, "cameras", cameras);
-  append_string_member(ev, "note", note);
-  append_time_member(ev, "time", now);
+  ukc_json_string(ev, "from", req->user->name);
+  ukc_json_string(ev, "to", to->name);
+  ukc_json_strings(ev, "cameras", cameras);
+  ukc_json_string(ev, "note", note);
+  ukc_json_time(ev, "time", now);
   g_string_append_c(ev, '}');
   g_autoptr(GPtrArray) users = g_ptr_array_new();
   g_ptr_array_add(users, to->name);
   g_ptr_array_add(users, req->user->name);
   ukc_push(console, areas, 0, users, ev->str);
   g_autoptr(GString) out = g_string_new(NULL);
-  append_strings_member(out, "cameras", cameras);
-  append_string_member(out, "to", to->name);
-  finish_text(req, out);
+  ukc_json_strings(out, "cameras", cameras);
+  ukc_json_string(out, "to", to->name);
+  ukc_finish_text(req, out);
 }
 
 /* ---- plans ---- */
@@ -403,16 +414,16 @@ static void
 append_plan(GString *out, const UkPlan *p, const UkUser *user, gint64 now)
 {
   g_string_append_c(out, '{');
-  append_member(out, "plan");
+  ukc_json_member(out, "plan");
   g_string_append_printf(out, "%" G_GINT64_FORMAT, p->id);
-  append_string_member(out, "kind", p->kind);
-  append_string_member(out, "name", p->name);
-  append_time_member(out, "start", p->start_90k);
-  append_time_member(out, "end", p->end_90k);
-  append_string_member(out, "note", p->note);
-  append_member(out, "active");
+  ukc_json_string(out, "kind", p->kind);
+  ukc_json_string(out, "name", p->name);
+  ukc_json_time(out, "start", p->start_90k);
+  ukc_json_time(out, "end", p->end_90k);
+  ukc_json_string(out, "note", p->note);
+  ukc_json_member(out, "active");
   g_string_append(out, uk_plan_active(p, now) ? "true" : "false");
-  append_member(out, "cameras");
+  ukc_json_member(out, "cameras");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = 0; i < p->cameras->len; i++) {
@@ -423,18 +434,18 @@ append_plan(GString *out, const UkPlan *p, const UkUser *user, gint64 now)
       g_string_append_c(out, ',');
     first = FALSE;
     g_string_append_c(out, '{');
-    append_string_member(out, "camera", c->camera);
-    append_string_member(out, "area", c->area);
-    append_member(out, "must_watch");
+    ukc_json_string(out, "camera", c->camera);
+    ukc_json_string(out, "area", c->area);
+    ukc_json_member(out, "must_watch");
     g_string_append(out, c->must_watch ? "true" : "false");
     g_string_append_c(out, '}');
   }
   g_string_append_c(out, ']');
-  append_strings_member(out, "operators", p->operators);
-  append_string_member(out, "created_by", p->created_by);
-  append_time_member(out, "created", p->created_90k);
-  append_time_member(out, "cancelled", p->cancelled_90k);
-  append_string_member(out, "cancelled_by", p->cancelled_by);
+  ukc_json_strings(out, "operators", p->operators);
+  ukc_json_string(out, "created_by", p->created_by);
+  ukc_json_time(out, "created", p->created_90k);
+  ukc_json_time(out, "cancelled", p->cancelled_90k);
+  ukc_json_string(out, "cancelled_by", p->cancelled_by);
   g_string_append_c(out, '}');
 }
 
@@ -454,8 +465,8 @@ static void
 push_plan(UkConsole *console, const char *event, const UkPlan *p)
 {
   g_autoptr(GString) ev = g_string_new("{\"type\":\"event\"");
-  append_string_member(ev, "event", event);
-  append_member(ev, "plan");
+  ukc_json_string(ev, "event", event);
+  ukc_json_member(ev, "plan");
   append_plan(ev, p, NULL, uk_time_now_90k());
   g_string_append_c(ev, '}');
   g_autoptr(GPtrArray) areas = plan_areas(p);
@@ -466,9 +477,9 @@ static void
 reply_plan(Request *req, const UkPlan *p)
 {
   g_autoptr(GString) out = g_string_new(NULL);
-  append_member(out, "plan");
+  ukc_json_member(out, "plan");
   append_plan(out, p, req->user, uk_time_now_90k());
-  finish_text(req, out);
+  ukc_finish_text(req, out);
 }
 
 void
@@ -612,7 +623,7 @@ ukc_handle_plans_list(Request *req)
     return;
   }
   g_autoptr(GString) out = g_string_new(NULL);
-  append_member(out, "plans");
+  ukc_json_member(out, "plans");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = 0; i < plans->len; i++) {
@@ -629,7 +640,7 @@ ukc_handle_plans_list(Request *req)
     append_plan(out, p, req->user, now);
   }
   g_string_append_c(out, ']');
-  finish_text(req, out);
+  ukc_finish_text(req, out);
 }
 
 /* ---- life cycle, and what the daemon tells ---- */
@@ -673,16 +684,32 @@ uk_console_camera_state(UkConsole *console, const char *camera, const char *stat
 }
 
 void
+uk_console_disk_state(UkConsole *console, gboolean pressure, gboolean full, guint64 free_bytes,
+                      guint64 need_bytes)
+{
+  g_autofree gchar *detail
+      = g_strdup_printf("vrij %.1f GB, minimum %.1f GB", free_bytes / 1e9, need_bytes / 1e9);
+  uk_watch_disk(console->watch, pressure, full, detail, uk_time_now_90k());
+}
+
+void
 uk_console_tick(UkConsole *console)
 {
   gint64 now = uk_time_now_90k();
+  /* Cameras that may no longer be watched lose their viewers at once. */
+  const GPtrArray *board = uk_camera_board_list(console->cameras);
+  for (guint i = 0; i < board->len; i++) {
+    const UkCameraStatus *s = board->pdata[i];
+    if (s->blocked)
+      ukc_live_end_camera(console, s->id, s->blocked);
+  }
   /* What must be watched now, and by whom: the plans in force. */
   g_autoptr(GPtrArray) plans = uk_store_plans_list(console->store, now, now + 1, FALSE, NULL);
   const GPtrArray *cams = uk_camera_board_list(console->cameras);
   for (guint i = 0; i < cams->len; i++) {
     const UkCameraStatus *s = cams->pdata[i];
     uk_watch_add_camera(console->watch, s->id, s->area);
-    gboolean must = FALSE;
+    gboolean must = s->live_watch_now && !s->blocked; /* the designation's live-watch window */
     g_autoptr(GPtrArray) concerned = g_ptr_array_new();
     for (guint k = 0; plans && k < plans->len; k++) {
       const UkPlan *p = plans->pdata[k];

@@ -67,6 +67,17 @@ static const MessageSpec messages[] = {
   { "plan.cancel", ROLE(UK_ROLE_SUPERVISOR), SCOPE_NONE, ukc_handle_plan_cancel },
   { "plans.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_plans_list },
   { "alerts.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_alerts_list },
+  { "designations.list", ALL_ROLES, SCOPE_NONE, ukc_handle_designations_list },
+  { "designation.save", ROLE(UK_ROLE_PRIVACY) | ROLE(UK_ROLE_ADMIN), SCOPE_NONE,
+    ukc_handle_designation_save },
+  { "designation.withdraw", ROLE(UK_ROLE_PRIVACY) | ROLE(UK_ROLE_ADMIN), SCOPE_NONE,
+    ukc_handle_designation_withdraw },
+  { "hold.request", ROLE(UK_ROLE_POLICE), SCOPE_NONE, ukc_handle_hold_request },
+  { "hold.decide", ROLE(UK_ROLE_SUPERVISOR), SCOPE_NONE, ukc_handle_hold_decide },
+  { "hold.release", ROLE(UK_ROLE_SUPERVISOR) | ROLE(UK_ROLE_POLICE), SCOPE_NONE,
+    ukc_handle_hold_release },
+  { "holds.list", ROLE(UK_ROLE_SUPERVISOR) | ROLE(UK_ROLE_POLICE) | ROLE(UK_ROLE_PRIVACY),
+    SCOPE_NONE, ukc_handle_holds_list },
 };
 
 /* ---- accounts, cached ---- */

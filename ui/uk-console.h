@@ -82,6 +82,9 @@ void uk_console_camera_state(UkConsole *console, const char *camera, const char 
 /* Once a second: the plans in force, unwatched cameras, claims of operators
  * gone too long. */
 void uk_console_tick(UkConsole *console);
+/* The retention task's findings (app/uk-retention.h): alerts. */
+void uk_console_disk_state(UkConsole *console, gboolean pressure, gboolean full, guint64 free_bytes,
+                           guint64 need_bytes);
 
 /* Metrics text for /metrics (Prometheus exposition format). */
 void uk_console_metrics(UkConsole *console, GString *out);

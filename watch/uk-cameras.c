@@ -16,6 +16,7 @@ status_free(UkCameraStatus *s)
   g_free(s->state);
   g_free(s->codec);
   g_free(s->last_error);
+  g_free(s->blocked);
   g_free(s);
 }
 

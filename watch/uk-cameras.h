@@ -22,6 +22,9 @@ typedef struct {
   guint reconnects;
   guint64 bytes_recorded;
   guint64 frames_recorded;
+  gchar *blocked;          /* why it may not record nor be watched live now (no active
+                            * designation, disk full of held footage), or NULL */
+  gboolean live_watch_now; /* in a live-watch window of its designation */
 } UkCameraStatus;
 
 typedef struct _UkCameraBoard UkCameraBoard;

@@ -17,6 +17,7 @@ struct _UkWatch {
   GHashTable *by_id;  /* camera id -> UkWatchCamera (in cameras) */
   GHashTable *users;  /* user name -> User, everyone seen since start */
   GPtrArray *alerts;  /* (element-type UkAlert) oldest first */
+  UkAlert *disk_full; /* active disk.full */
   guint64 next_alert;
   UkWatchAlertFunc alert_func;
   UkWatchPresenceFunc presence_func;
@@ -26,8 +27,8 @@ struct _UkWatch {
 const char *
 uk_alert_kind_name(UkAlertKind kind)
 {
-  static const char *const names[]
-      = { "camera.down", "camera.up", "camera.unwatched", "operator.gone" };
+  static const char *const names[] = { "camera.down",   "camera.up", "camera.unwatched",
+                                       "operator.gone", "disk.low",  "disk.full" };
   return (guint)kind < G_N_ELEMENTS(names) ? names[kind] : "unknown";
 }
 
@@ -363,6 +364,32 @@ uk_watch_set_required(UkWatch *w, const char *camera, gboolean must_watch,
   if (c->must_watch != must_watch) {
     c->must_watch = must_watch;
     presence_changed(w, c->area);
+  }
+}
+
+static UkAlert *
+disk_alert(UkWatch *w, UkAlertKind kind, const char *detail, gint64 now)
+{
+  UkAlert *a = alert_new(w, kind, now);
+  a->detail = g_strdup(detail);
+  for (guint i = 0; i < w->cameras->len; i++)
+    add_unique(a->areas, ((UkWatchCamera *)w->cameras->pdata[i])->area);
+  return a;
+}
+
+void
+uk_watch_disk(UkWatch *w, gboolean pressure, gboolean full, const char *detail, gint64 now)
+{
+  if (pressure) {
+    UkAlert *a = disk_alert(w, UK_ALERT_DISK_LOW, detail, now);
+    a->resolved_90k = now; /* done already: news */
+    raise_alert(w, a);
+  }
+  if (full && !w->disk_full) {
+    w->disk_full = disk_alert(w, UK_ALERT_DISK_FULL, detail, now);
+    raise_alert(w, w->disk_full);
+  } else if (!full) {
+    resolve_alert(w, &w->disk_full, now);
   }
 }
 

@@ -28,9 +28,12 @@ typedef enum {
   UK_ALERT_CAMERA_UP,
   UK_ALERT_UNWATCHED,
   UK_ALERT_OPERATOR_GONE,
+  UK_ALERT_DISK_LOW,  /* unheld footage destroyed early for disk space (news) */
+  UK_ALERT_DISK_FULL, /* only held footage left: recording stopped (until it resumes) */
 } UkAlertKind;
 
-/* "camera.down", "camera.up", "camera.unwatched", "operator.gone". */
+/* "camera.down", "camera.up", "camera.unwatched", "operator.gone",
+ * "disk.low", "disk.full". */
 const char *uk_alert_kind_name(UkAlertKind kind);
 
 typedef struct {
@@ -108,6 +111,12 @@ void uk_watch_camera_state(UkWatch *watch, const char *camera, const char *state
  * (plans); NULL or empty @concerned: none named. */
 void uk_watch_set_required(UkWatch *watch, const char *camera, gboolean must_watch,
                            const GPtrArray *concerned);
+
+/* The retention task's findings: @pressure, footage was destroyed early for
+ * space; @full, only held footage is left (recording stops). @detail: the
+ * space figures. Alerts go to every area. */
+void uk_watch_disk(UkWatch *watch, gboolean pressure, gboolean full, const char *detail,
+                   gint64 now_90k);
 
 /* Once a second: unwatched cameras, expired claims, old alerts. */
 void uk_watch_tick(UkWatch *watch, gint64 now_90k);
