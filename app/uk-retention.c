@@ -121,7 +121,7 @@ uk_retention_run(UkStore *store, const UkConfig *config, gint64 now, UkRetention
     return TRUE;
   report->low = report->free_bytes < report->need_bytes;
   while (report->free_bytes < report->need_bytes) {
-    g_autoptr(GPtrArray) segs = uk_store_segments_unheld(store, 0, now, 8, error);
+    g_autoptr(GPtrArray) segs = uk_store_segments_unheld(store, 0, now, 2, error);
     if (!segs)
       return FALSE;
     if (!segs->len) {

@@ -179,6 +179,92 @@ class RulesTests(u.Tests):
         assert r.returncode == 0, r.stdout + r.stderr
         self.set_clock(0)
 
+    def test_disk_pressure(self):
+        """On a 12 MiB filesystem with min_free 8M: the oldest unheld footage
+        goes first and recording goes on; when only held footage is left,
+        recording stops with an alert, and resumes once a hold is released."""
+        small = os.path.join(self.dir, "small")
+        os.makedirs(small, exist_ok=True)
+        m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", small],
+                           capture_output=True, text=True)
+        if m.returncode != 0:
+            u.log(f"SKIP disk pressure: cannot mount a small tmpfs ({m.stderr.strip()})")
+            return
+        port = u.free_port()
+        folder = os.path.join(self.dir, "pressure")
+        os.makedirs(folder, exist_ok=True)
+        conf = u.write_config(folder, [("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1")],
+                              segment_seconds=2, listen_port=port)
+        text = open(conf).read().replace(f"path = {folder}/data",
+                                         f"path = {small}/data\ndatabase = {folder}/uitkijk.db\nmin_free = 8M")
+        open(conf, "w").write(text)
+        for name, role in (("sup", "supervisor"), ("sup2", "supervisor"), ("pol", "police")):
+            r = subprocess.run([u.UITKIJK, "user", "add", "-c", conf, name, "--role", role, "--areas", "station",
+                                "--password-stdin"], input=password(name) + "\n", capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+        serve = u.start_serve(folder, conf, name="serve-pressure")
+        try:
+            u.wait_until("the console", lambda: u.port_open(port), 30)
+            db = os.path.join(folder, "uitkijk.db")
+
+            def sql(q):
+                return subprocess.run(["sqlite3", db, q], capture_output=True, text=True).stdout.strip()
+
+            first = u.wait_until("a first segment", lambda: [
+                s for s in u.recordings(conf, "station-1")["segments"] if s["complete"]], 30, 0.5)[0]
+            u.wait_until("footage destroyed for space", lambda: int(sql(
+                "SELECT count(*) FROM audit WHERE action = 'footage_deleted' AND detail LIKE '%min_free%'")) > 0,
+                60, 0.5)
+            segs = u.recordings(conf, "station-1")["segments"]
+            assert first["path"] not in {s["path"] for s in segs}, "the oldest went first"
+            assert segs and not os.path.exists(os.path.join(small, "data", first["path"]))
+            st = os.statvfs(small)
+            u.log(f"pressure: {len(segs)} segments left, {st.f_bavail * st.f_frsize / 2**20:.1f} MiB free")
+
+            async def t():
+                sup = await Client.open(port)
+                await sup.login("sup")
+                pol = await Client.open(port)
+                await pol.login("pol")
+                r = await pol.req("hold.request", cameras=["station-1"], case_ref="PL01-2026-99",
+                                  offence="diefstal", justification="alles bewaren",
+                                  **{"from": u.rfc3339((time.time() - 3600) * 1e6),
+                                     "to": u.rfc3339((time.time() + 3600) * 1e6)})
+                assert r["type"] == "result", r
+                hold = r["hold"]["hold"]
+                sup2 = await Client.open(port)
+                await sup2.login("sup2")
+                r = await sup2.req("hold.decide", hold=hold, approve=True)
+                assert r["type"] == "result", r
+                # Everything is held now: recording stops with a loud alert.
+                t0 = time.time()
+                while True:
+                    raw = json.loads(await asyncio.wait_for(sup.ws.recv(), 60))
+                    evs = raw.get("events", [raw])
+                    if any(e.get("event") == "alert" and e["alert"]["kind"] == "disk.full"
+                           and e["alert"]["active"] for e in evs):
+                        break
+                u.log(f"disk.full alert {time.time() - t0:.1f} s after everything was held")
+                held = {s["path"] for s in u.recordings(conf, "station-1")["segments"] if s["complete"]}
+                r = await sup.req("cameras.list")
+                cam = r["cameras"][0]
+                u.wait_until("recording stopped", lambda: sql(
+                    "SELECT count(*) FROM gap WHERE end_90k IS NULL AND reason LIKE '%disk is full%'") == "1", 10, 0.5)
+                # Nothing held was deleted.
+                for p in held:
+                    assert os.path.exists(os.path.join(small, "data", p)), p
+                # Released: the footage may go, recording resumes.
+                r = await sup.req("hold.release", hold=hold, reason="zaak gesloten")
+                assert r["type"] == "result", r
+                u.wait_until("recording resumed", lambda: sql(
+                    "SELECT count(*) FROM gap WHERE end_90k IS NULL") == "0", 30, 0.5)
+                for c in (sup, sup2, pol):
+                    await c.close()
+            run(t())
+        finally:
+            serve.stop()
+            subprocess.run(["umount", small], capture_output=True)
+
 
 if __name__ == "__main__":
     asyncio.set_event_loop(asyncio.new_event_loop())
