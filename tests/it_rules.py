@@ -29,7 +29,14 @@ class RulesTests(u.Tests):
         self.config = u.write_config(self.dir, [
             ("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
             ("centrum-1", "centrum", f"rtsp://127.0.0.1:{self.cam_port}/cam2"),
-        ], segment_seconds=2, listen_port=self.port, designated={"station"})
+        ], segment_seconds=2, listen_port=self.port, designated={"station"}, extra="""
+[risk_area:centrum-151b]
+area = centrum
+decision = Aanwijzing veiligheidsrisicogebied Centrum
+valid_from = 2020-01-01T00:00:00Z
+valid_until = 2099-01-01T00:00:00Z
+prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
+""")
         self.db = os.path.join(self.dir, "data", "uitkijk.db")
         for name, role, areas in (("op", "operator", "station,centrum"), ("sup", "supervisor", "station"),
                                   ("sup2", "supervisor", "station"), ("pol", "police", "station"),
@@ -86,6 +93,9 @@ class RulesTests(u.Tests):
             r = await op.req("designations.list")
             assert [d["designation"] for d in r["designations"]] == ["station-test"], r
             assert r["designations"][0]["active"], r
+            # A veiligheidsrisicogebied is shown, but never enables cameras.
+            assert [(x["risk_area"], x["active"], x["enables_cameras"]) for x in r["risk_areas"]] == [
+                ("centrum-151b", True, False)], r
             await op.close()
         run(t())
 
@@ -129,6 +139,22 @@ class RulesTests(u.Tests):
             assert r["code"] == "not_allowed" and "withdrawn" in r["message"], r
             rows = self.sql("SELECT action FROM audit WHERE action LIKE 'designation_%' ORDER BY id").split()
             assert rows[-2:] == ["designation_declared", "designation_withdrawn"], rows
+            # An event designation ends by itself at valid_until.
+            now = time.time()
+            r = await priv.req("designation.save", designation="centrum-avond", area="centrum", kind="event",
+                               decision="Evenement Centrum, kenmerk Z/26/2", valid_from=u.rfc3339((now - 60) * 1e6),
+                               valid_until=u.rfc3339((now + 3600) * 1e6), dpia="DPIA-EV-2", signage=True)
+            assert r["type"] == "result" and r["designation"]["active"], r
+            n = len(u.recordings(self.config, "centrum-1")["segments"])
+            u.wait_until("centrum-1 recording again",
+                         lambda: len(u.recordings(self.config, "centrum-1")["segments"]) > n, 20, 0.5)
+            self.set_clock(2 * 3600)  # two hours later: the event is over
+            try:
+                u.wait_until("recording stopped at valid_until", lambda: self.sql(
+                    "SELECT count(*) FROM gap WHERE camera = 'centrum-1' AND end_90k IS NULL "
+                    "AND reason LIKE '%expired%'") == "1", 5, 0.2)
+            finally:
+                self.set_clock(0)
             for c in (priv, op):
                 await c.close()
         run(t())
