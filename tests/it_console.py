@@ -275,6 +275,8 @@ class ConsoleTests(u.Tests):
                                 "start": u.rfc3339(time.time() * 1e6), "end": later},
                 "plan.cancel": {"plan": self.incidents[f"plan {camera}"]},
                 "designations.list": {}, "holds.list": {},
+                "timeline": {"camera": camera, "from": u.rfc3339(time.time() * 1e6 - 3600e6)},
+                "playback.open": {"camera": camera, "from": u.rfc3339(time.time() * 1e6 - 3600e6)},
                 "designation.save": {"designation": f"matrix-{role}", "area": "centrum",
                                      "decision": "matrix", "valid_from": "2098-01-01T00:00:00Z",
                                      "valid_until": "2098-12-31T00:00:00Z"},
@@ -313,7 +315,8 @@ class ConsoleTests(u.Tests):
                                    "camera.handover", "presence", "plan.create", "plan.cancel",
                                    "plans.list", "alerts.list", "designations.list",
                                    "designation.save", "designation.withdraw", "hold.request",
-                                   "hold.decide", "hold.release", "holds.list"}
+                                   "hold.decide", "hold.release", "holds.list", "timeline",
+                                   "playback.open"}
             for role in ROLES:
                 c = await Client.open(self.port)
                 # Not logged in: everything but login is refused.

@@ -16,7 +16,12 @@ packages="build-essential cmake pkg-config clang-format
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   libavformat-dev libavcodec-dev libavutil-dev ffmpeg
   libwebsockets-dev libwebsockets-evlib-glib python3 python3-websockets curl
-  clang libclang-rt-14-dev openssl"
+  clang libclang-rt-14-dev openssl chromium"
+# The browser test (tests/it_browser.py) drives Debian's chromium with
+# playwright-core from npm; node and npm come from Debian only when the
+# machine has no npm yet (a nodesource nodejs bundles its own npm, which
+# Debian's npm package would conflict with).
+command -v npm >/dev/null 2>&1 || packages="$packages nodejs npm"
 
 missing=""
 for p in $packages; do
@@ -28,6 +33,14 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# playwright-core for the browser test (never a downloaded browser).
+browser=tests/browser
+if [ ! -d "$browser/node_modules/playwright-core" ] ||
+   [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; then
+  echo "setup: npm ci in $browser"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$browser" --no-audit --no-fund
 fi
 
 build=${UK_BUILD_DIR:-build}

@@ -124,6 +124,20 @@ audit_view(UkConsole *console, UkConsoleConn *c, const char *camera, const char 
   uk_store_audit_append(console->store, &e, NULL);
 }
 
+/* The reply to live.start: playable unless there is a @notice. */
+static void
+live_reply(Request *req, const char *mime, const char *notice)
+{
+  g_autoptr(JsonBuilder) b = ukc_result(req);
+  ukc_add_string(b, "camera", req->camera->id);
+  ukc_add_string(b, "codec", req->camera->codec);
+  ukc_add_string(b, "mime", mime);
+  json_builder_set_member_name(b, "playable");
+  json_builder_add_boolean_value(b, notice == NULL);
+  ukc_add_string(b, "notice", notice);
+  ukc_finish(req, b);
+}
+
 void
 ukc_handle_live_start(Request *req)
 {
@@ -136,6 +150,12 @@ ukc_handle_live_start(Request *req)
   if (req->camera->blocked) {
     req_error(req, "not_allowed", "camera '%s' may not be watched: %s", req->camera->id,
               req->camera->blocked);
+    return;
+  }
+  /* H.265 is recorded but not playable in the browsers here: answered at
+   * once, nothing streamed, no view counted. */
+  if (g_strcmp0(req->camera->codec, "h265") == 0) {
+    live_reply(req, NULL, "H.265: wordt opgenomen, maar deze browser kan het niet live tonen");
     return;
   }
   LiveHub *h = hub_get(console, req->camera->id);
@@ -151,16 +171,7 @@ ukc_handle_live_start(Request *req)
   if (first && console->live_func)
     console->live_func(h->camera, TRUE, console->live_data);
   g_autofree gchar *mime = h->init ? mime_from_init(h->init) : NULL;
-  gboolean h265 = g_strcmp0(req->camera->codec, "h265") == 0;
-  g_autoptr(JsonBuilder) b = ukc_result(req);
-  ukc_add_string(b, "camera", h->camera);
-  ukc_add_string(b, "codec", req->camera->codec);
-  ukc_add_string(b, "mime", mime);
-  json_builder_set_member_name(b, "playable");
-  json_builder_add_boolean_value(b, !h265);
-  ukc_add_string(b, "notice",
-                 h265 ? "H.265: wordt opgenomen, maar deze browser kan het niet live tonen" : NULL);
-  ukc_finish(req, b);
+  live_reply(req, mime, NULL);
   /* Start at once from the latest keyframe, when there is one. */
   if (h->init && h->gop->len) {
     g_autoptr(GBytes) init = frame_message(KIND_INIT, FALSE, h->camera, 0, h->init);

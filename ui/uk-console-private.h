@@ -35,6 +35,7 @@ struct _UkConsole {
   GSource *outbox_source;     /* the timeout source that sends them */
   UkWatch *watch;             /* claims, presence, alerts (uk-console-watch.c) */
   GHashTable *presence_dirty; /* set of areas whose presence changed since the last push */
+  GHashTable *grants;         /* playback token -> Grant (uk-console-playback.c) */
 };
 
 struct _UkConsoleConn {
@@ -142,6 +143,16 @@ void ukc_json_string(GString *out, const char *name, const char *value);
 void ukc_json_time(GString *out, const char *name, gint64 t_90k);
 void ukc_json_strings(GString *out, const char *name, const GPtrArray *values);
 void ukc_finish_text(Request *req, GString *members);
+
+/* The user id of a live session cookie, or 0. */
+gint64 ukc_session_user(UkConsole *console, const char *session_cookie);
+
+/* uk-console-playback.c: timeline and playback grants. */
+void ukc_handle_timeline(Request *req);
+void ukc_handle_playback_open(Request *req);
+void ukc_playback_free(UkConsole *console);
+gchar *ukc_playback_file(UkConsole *console, const char *path, const char *session_cookie,
+                         const char **content_type);
 
 /* uk-console-rules.c: designations, evidence holds. */
 void ukc_handle_designations_list(Request *req);

@@ -67,6 +67,8 @@ static const MessageSpec messages[] = {
   { "plan.cancel", ROLE(UK_ROLE_SUPERVISOR), SCOPE_NONE, ukc_handle_plan_cancel },
   { "plans.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_plans_list },
   { "alerts.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_alerts_list },
+  { "timeline", INCIDENT_WRITE_ROLES | ROLE(UK_ROLE_POLICE), SCOPE_CAMERA, ukc_handle_timeline },
+  { "playback.open", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_playback_open },
   { "designations.list", ALL_ROLES, SCOPE_NONE, ukc_handle_designations_list },
   { "designation.save", ROLE(UK_ROLE_PRIVACY) | ROLE(UK_ROLE_ADMIN), SCOPE_NONE,
     ukc_handle_designation_save },
@@ -1027,11 +1029,21 @@ uk_console_free(UkConsole *console)
   g_clear_pointer(&console->outbox, g_ptr_array_unref);
   ukc_live_free(console);
   ukc_watch_free(console);
+  ukc_playback_free(console);
   g_hash_table_destroy(console->users);
   g_free(console->dummy_hash);
   /* Connections still open belong to the server, which closed them above. */
   g_hash_table_destroy(console->conns);
   g_free(console);
+}
+
+gint64
+ukc_session_user(UkConsole *console, const char *session_cookie)
+{
+  guint8 hash[32];
+  if (!session_cookie || !uk_session_token_hash(session_cookie, hash))
+    return 0;
+  return uk_store_session_user(console->store, hash, uk_time_now_90k(), NULL, NULL);
 }
 
 UkConsoleConn *
@@ -1049,8 +1061,8 @@ uk_console_conn_new(UkConsole *console, UkConsoleSendFunc send, gpointer sink, c
   if (session_cookie && uk_session_token_hash(session_cookie, hash)) {
     gint64 uid = uk_store_session_user(console->store, hash, uk_time_now_90k(), NULL, NULL);
     if (uid) {
-      c->user_id = uid;
       memcpy(c->session_hash, hash, sizeof hash);
+      conn_set_user(c, uid); /* presence counts it like a login */
     }
   }
   g_autoptr(JsonBuilder) b = json_builder_new();
@@ -1447,6 +1459,12 @@ on_metrics(GString *out, gpointer data)
   uk_console_metrics(data, out);
 }
 
+static gchar *
+on_http_file(const char *path, const char *session_cookie, const char **content_type, gpointer data)
+{
+  return ukc_playback_file(data, path, session_cookie, content_type);
+}
+
 gboolean
 uk_console_listen(UkConsole *console, GMainLoop *loop, GError **error)
 {
@@ -1457,6 +1475,7 @@ uk_console_listen(UkConsole *console, GMainLoop *loop, GError **error)
     .client_close = on_client_close,
     .http_login = on_http_login,
     .metrics = on_metrics,
+    .http_file = on_http_file,
   };
   const UkConfig *cfg = console->config;
   g_auto(GStrv) origins = cfg->origins ? g_strsplit_set(cfg->origins, " \t", -1) : NULL;

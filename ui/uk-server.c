@@ -42,10 +42,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libwebsockets.h>
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_MESSAGE 65536
@@ -113,8 +115,10 @@ typedef struct {
  * zeroes it when it binds the protocol to a request and frees it when the
  * transaction ends). Control thread. */
 typedef struct {
-  gboolean login;     /* a POST /login whose body is coming */
-  gboolean too_large; /* that body went over LOGIN_MAX_BODY */
+  int fd;                     /* GET /files/...: the file being sent, or 0 (none; see file_end) */
+  guint64 file_pos, file_end; /* the bytes still to send: [file_pos, file_end) */
+  gboolean login;             /* a POST /login whose body is coming */
+  gboolean too_large;         /* that body went over LOGIN_MAX_BODY */
   GByteArray *body;
   UkHttpRequest *pending; /* the login handed to http_login, not answered yet */
 } HttpSession;
@@ -149,7 +153,7 @@ struct _UkServer {
   guint16 port;
 
   /* Control thread: what lws keeps pointers to, so they live as long as the context. */
-  struct lws_http_mount mount_www, mount_healthz, mount_metrics, mount_login;
+  struct lws_http_mount mount_www, mount_healthz, mount_metrics, mount_login, mount_files;
 
   /* Control thread: lws. */
   struct lws_context *context;
@@ -536,6 +540,8 @@ uk_http_request_finish(UkHttpRequest *req, guint status, const char *json_body,
   nudge_lws(s);
 }
 
+static int file_request(UkServer *s, struct lws *wsi, HttpSession *hs, int method);
+
 /* LWS_CALLBACK_HTTP: our three endpoints, and the static files' misses. */
 static int
 http_request(UkServer *s, struct lws *wsi, HttpSession *hs)
@@ -570,8 +576,150 @@ http_request(UkServer *s, struct lws *wsi, HttpSession *hs)
     hs->body = g_byte_array_sized_new((guint)declared);
     return 0; /* the body comes in LWS_CALLBACK_HTTP_BODY */
   }
+  char *uri = NULL;
+  int ulen = 0;
+  method = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+  if (uri && ulen > 7 && strncmp(uri, "/files/", 7) == 0)
+    return file_request(s, wsi, hs, method);
   if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
     return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* ---- GET /files/...: files with byte ranges ----
+ *
+ * Debian's libwebsockets 4.1 serves files without Range support, which a
+ * video element needs to seek, so these are ours: one range (the first of
+ * the header's), 206 with Content-Range; a range past the end is 416; sent
+ * FILE_CHUNK bytes per HTTP_WRITEABLE. */
+
+#define FILE_CHUNK (64 * 1024)
+
+/* Parses "bytes=A-B", "bytes=A-", "bytes=-N" for a file of @size bytes into
+ * [*from, *to). FALSE when unsatisfiable; TRUE with the whole file when
+ * there is no header or it is not a byte range we read. */
+static gboolean
+parse_range(const char *header, guint64 size, guint64 *from, guint64 *to, gboolean *partial)
+{
+  *from = 0;
+  *to = size;
+  *partial = FALSE;
+  if (!header || !g_str_has_prefix(header, "bytes="))
+    return TRUE;
+  const char *p = header + 6;
+  char *e;
+  if (*p == '-') {
+    guint64 n = g_ascii_strtoull(p + 1, &e, 10);
+    if (e == p + 1 || n == 0)
+      return FALSE;
+    *from = n >= size ? 0 : size - n;
+  } else {
+    guint64 a = g_ascii_strtoull(p, &e, 10);
+    if (e == p || *e != '-')
+      return TRUE;
+    *from = a;
+    p = e + 1;
+    if (g_ascii_isdigit(*p)) {
+      guint64 b = g_ascii_strtoull(p, &e, 10);
+      if (b < a)
+        return TRUE; /* malformed: the whole file */
+      *to = MIN(b + 1, size);
+    }
+  }
+  if (*from >= size)
+    return FALSE;
+  *partial = TRUE;
+  return TRUE;
+}
+
+static int
+file_request(UkServer *s, struct lws *wsi, HttpSession *hs, int method)
+{
+  if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD)
+    return http_json_error(wsi, 405, "method_not_allowed");
+  char *uri = NULL;
+  int len = 0;
+  if (lws_http_get_uri_and_method(wsi, &uri, &len) < 0 || !uri || len < 7)
+    return http_json_error(wsi, 404, "not_found");
+  g_autofree gchar *path = g_strndup(uri + 7, (gsize)len - 7); /* after "/files/" */
+  g_autofree gchar *cookie = cookie_get(wsi, UK_SERVER_COOKIE);
+  const char *ctype = "application/octet-stream";
+  g_autofree gchar *abs
+      = s->cb.http_file ? s->cb.http_file(path, cookie, &ctype, s->user_data) : NULL;
+  int fd = abs ? open(abs, O_RDONLY | O_CLOEXEC) : -1;
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0)
+      close(fd);
+    return http_json_error(wsi, 404, "not_found");
+  }
+  g_autofree gchar *range = header_dup(wsi, WSI_TOKEN_HTTP_RANGE);
+  guint64 size = (guint64)st.st_size, from, to;
+  gboolean partial;
+  guint8 buf[LWS_PRE + HEADER_SPACE];
+  guint8 *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+  if (!parse_range(range, size, &from, &to, &partial)) {
+    close(fd);
+    g_autofree gchar *cr = g_strdup_printf("bytes */%" G_GUINT64_FORMAT, size);
+    if (lws_add_http_common_headers(wsi, 416, ctype, 0, &p, end)
+        || lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_RANGE,
+                                        (const unsigned char *)cr, (int)strlen(cr), &p, end)
+        || lws_finalize_write_http_header(wsi, start, &p, end))
+      return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+  if (lws_add_http_common_headers(wsi, partial ? 206 : 200, ctype, to - from, &p, end)
+      || lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_ACCEPT_RANGES,
+                                      (const unsigned char *)"bytes", 5, &p, end)
+      || lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                      (const unsigned char *)"private, no-store", 17, &p, end)) {
+    close(fd);
+    return -1;
+  }
+  if (partial) {
+    g_autofree gchar *cr = g_strdup_printf(
+        "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, from, to - 1, size);
+    if (lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_RANGE, (const unsigned char *)cr,
+                                     (int)strlen(cr), &p, end)) {
+      close(fd);
+      return -1;
+    }
+  }
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) {
+    close(fd);
+    return -1;
+  }
+  if (method == LWSHUMETH_HEAD || from == to) {
+    close(fd);
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+  }
+  hs->fd = fd;
+  hs->file_pos = from;
+  hs->file_end = to;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+/* LWS_CALLBACK_HTTP_WRITEABLE of a file: the next chunk. */
+static int
+file_write(struct lws *wsi, HttpSession *hs)
+{
+  guint8 buf[LWS_PRE + FILE_CHUNK];
+  gsize want = (gsize)MIN((guint64)FILE_CHUNK, hs->file_end - hs->file_pos);
+  ssize_t n = pread(hs->fd, buf + LWS_PRE, want, (off_t)hs->file_pos);
+  if (n <= 0)
+    return -1; /* the file shrank (retention): the client sees a short body */
+  hs->file_pos += (guint64)n;
+  gboolean last = hs->file_pos >= hs->file_end;
+  if (lws_write(wsi, buf + LWS_PRE, (size_t)n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP)
+      != (int)n)
+    return -1;
+  if (!last) {
+    lws_callback_on_writable(wsi);
+    return 0;
+  }
+  close(hs->fd);
+  hs->fd = 0;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -633,6 +781,9 @@ confirm_upgrade(UkServer *s, struct lws *wsi, const char *upgrade)
 static void
 http_session_clear(HttpSession *hs)
 {
+  if (hs->fd > 0)
+    close(hs->fd);
+  hs->fd = 0;
   http_request_detach(hs);
   if (hs->body)
     g_byte_array_unref(g_steal_pointer(&hs->body));
@@ -681,6 +832,8 @@ http_callback_inner(UkServer *s, struct lws *wsi, enum lws_callback_reasons reas
     case LWS_CALLBACK_HTTP_WRITEABLE:
       if (hs && hs->pending)
         return login_write(wsi, hs);
+      if (hs && hs->fd > 0)
+        return file_write(wsi, hs);
       break;
 
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
@@ -1159,7 +1312,11 @@ uk_server_new(const UkServerOptions *options, const UkServerCallbacks *callbacks
   s->mount_metrics.mount_next = &s->mount_login;
   s->mount_metrics.mountpoint = "/metrics";
   s->mount_login = s->mount_healthz;
-  s->mount_login.mount_next = s->www_dir ? &s->mount_www : NULL;
+  s->mount_login.mount_next = &s->mount_files;
+  s->mount_files = s->mount_healthz;
+  s->mount_files.mount_next = s->www_dir ? &s->mount_www : NULL;
+  s->mount_files.mountpoint = "/files";
+  s->mount_files.mountpoint_len = 6;
   s->mount_login.mountpoint = "/login";
   s->mount_login.mountpoint_len = 6;
   s->mount_www = (struct lws_http_mount){

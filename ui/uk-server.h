@@ -62,6 +62,12 @@ typedef struct {
                      gpointer user_data);
   /* GET /metrics: appends Prometheus text exposition to @out. */
   void (*metrics)(GString *out, gpointer user_data);
+  /* GET or HEAD /files/@path: the absolute path of the file to serve (with
+   * byte ranges: Range requests are answered 206), and its *@content_type
+   * (a static string), or NULL for 404. @session_cookie: the uk_session
+   * cookie or NULL. (transfer full) */
+  gchar *(*http_file)(const char *path, const char *session_cookie, const char **content_type,
+                      gpointer user_data);
 } UkServerCallbacks;
 
 typedef struct {

@@ -1,0 +1,126 @@
+"""Black-box tests of playback and the timeline: a playback grant over the
+websocket (audited), the granted segment files over HTTP with byte ranges
+(206, Content-Range, 416), for the grant's user's session only; the timeline's
+recorded spans, gaps and incidents."""
+import asyncio
+import http.client
+import json
+import os
+import subprocess
+import time
+
+import uktest as u
+from it_console import Client, password, run
+
+
+class PlaybackTests(u.Tests):
+    def __init__(self):
+        self.dir = u.tmpdir("playback")
+        u.log("test folder:", self.dir)
+        self.cam_port, self.port = u.free_port(), u.free_port()
+        self.cam = u.start_testcam(self.dir, self.cam_port, cameras=1)
+        self.config = u.write_config(self.dir, [
+            ("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
+            ("centrum-1", "centrum", f"rtsp://127.0.0.1:{u.free_port()}/x"),
+        ], segment_seconds=2, listen_port=self.port)
+        for name, role in (("op", "operator"), ("op2", "operator"), ("pol", "police"), ("hh", "handhaving")):
+            r = subprocess.run([u.UITKIJK, "user", "add", "-c", self.config, name, "--role", role,
+                                "--areas", "station", "--password-stdin"],
+                               input=password(name) + "\n", capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+        self.serve = u.start_serve(self.dir, self.config)
+        u.wait_until("the console", lambda: u.port_open(self.port), 30)
+        u.wait_until("three complete segments", lambda: len(
+            [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]) >= 3, 30, 0.5)
+
+    def cleanup(self):
+        for p in (self.serve, self.cam):
+            p.stop()
+
+    def http(self, method, path, headers=None, body=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, {k.title(): v for k, v in r.getheaders()}, data
+
+    def cookie(self, user):
+        status, headers, _ = self.http("POST", "/login", {"Content-Type": "application/json"},
+                                       json.dumps({"user": user, "password": password(user)}))
+        assert status == 200, status
+        return headers["Set-Cookie"].split(";")[0]
+
+    def test_playback_grant_and_ranges(self):
+        cookie = self.cookie("op")
+        segs = [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]
+
+        async def t():
+            c = await Client.open(self.port, cookie=cookie.split("=", 1)[1])
+            assert c.hello["logged_in"], c.hello
+            start = segs[0]["start"]
+            r = await c.req("playback.open", camera="station-1", **{"from": start})
+            assert r["type"] == "result" and r["segments"], r
+            r2 = await c.req("playback.open", camera="centrum-1", **{"from": start})
+            assert r2["code"] == "forbidden", r2
+            await c.close()
+            return r
+        grant = run(t())
+        first = grant["segments"][0]
+        path = os.path.join(self.dir, "data", segs[0]["path"])
+        data = open(path, "rb").read()
+        # The whole file, then a range, a suffix range and one past the end.
+        status, headers, body = self.http("GET", first["url"], {"Cookie": cookie})
+        assert status == 200 and body == data and headers["Accept-Ranges"] == "bytes", (status, headers)
+        assert headers["Content-Type"] == "video/mp4", headers
+        status, headers, body = self.http("GET", first["url"], {"Cookie": cookie, "Range": "bytes=100-1099"})
+        assert status == 206 and body == data[100:1100], (status, len(body))
+        assert headers["Content-Range"] == f"bytes 100-1099/{len(data)}", headers
+        status, headers, body = self.http("GET", first["url"], {"Cookie": cookie, "Range": "bytes=-500"})
+        assert status == 206 and body == data[-500:], status
+        status, headers, _ = self.http("GET", first["url"], {"Cookie": cookie, "Range": f"bytes={len(data) + 10}-"})
+        assert status == 416 and headers["Content-Range"] == f"bytes */{len(data)}", (status, headers)
+        status, headers, body = self.http("HEAD", first["url"], {"Cookie": cookie})
+        assert status == 200 and body == b"" and int(headers["Content-Length"]) == len(data), headers
+        # Only with the grant's user's session, only the granted files, no path tricks.
+        assert self.http("GET", first["url"])[0] == 404
+        assert self.http("GET", first["url"], {"Cookie": self.cookie("op2")})[0] == 404
+        token = grant["token"]
+        for bad in (f"/files/pb/{token}/../uitkijk.db", f"/files/pb/{token}/station-1/../../uitkijk.db",
+                    f"/files/pb/{'0' * 32}/{segs[0]['path']}", "/files/uitkijk.db", "/files/pb/"):
+            assert self.http("GET", bad, {"Cookie": cookie})[0] == 404, bad
+        # Audited: camera and range.
+        rows = subprocess.run(["sqlite3", os.path.join(self.dir, "data", "uitkijk.db"),
+                               "SELECT actor, camera FROM audit WHERE action = 'playback'"],
+                              capture_output=True, text=True).stdout.split()
+        assert rows == ["op|station-1"], rows
+
+    def test_timeline(self):
+        async def t():
+            c = await Client.open(self.port)
+            await c.login("op")
+            now = time.time()
+            r = await c.req("incident.create", camera="station-1", position=u.rfc3339((now - 2) * 1e6),
+                            source="live", category="overlast", description="tijdlijn")
+            assert r["type"] == "result", r
+            r = await c.req("timeline", camera="station-1", **{"from": u.rfc3339((now - 3600) * 1e6),
+                                                                 "to": u.rfc3339((now + 60) * 1e6)})
+            assert r["type"] == "result" and len(r["recorded"]) == 1, r  # one continuous span
+            assert [i["category"] for i in r["incidents"]] == ["overlast"], r
+            bad = await c.req("timeline", camera="station-1", **{"from": u.rfc3339(now * 1e6),
+                                                                   "to": u.rfc3339((now - 5) * 1e6)})
+            assert bad["code"] == "bad_message", bad
+            await c.close()
+            pol = await Client.open(self.port)
+            await pol.login("pol")
+            r = await pol.req("timeline", camera="station-1", **{"from": u.rfc3339((now - 3600) * 1e6)})
+            assert r["type"] == "result" and r["incidents"] == [], r  # no incident log for the police
+            r = await pol.req("playback.open", camera="station-1", **{"from": u.rfc3339((now - 60) * 1e6)})
+            assert r["code"] == "forbidden", r
+            await pol.close()
+        run(t())
+
+
+if __name__ == "__main__":
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    PlaybackTests().run()
