@@ -231,6 +231,12 @@ if (ok) {
   });
 }
 
+await step('the designations are shown (Aanwijzingen)', async () => {
+  await page.locator('#designation-rows li.designation').first().waitFor({ timeout: 5_000 });
+  const text = await page.locator('#designation-rows').textContent();
+  assert(text.includes('van kracht'), `Aanwijzingen "${text}"`);
+});
+
 await step('no console errors, page errors or CSP violations', async () => {
   assert(problems.length === 0, problems.join('\n'));
 });

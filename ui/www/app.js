@@ -4,6 +4,7 @@
 import { LiveGrid } from './live.js';
 import { Alerts } from './alerts.js';
 import { Coordination } from './coord.js';
+import { Rules } from './rules.js';
 
 const $ = (id) => document.getElementById(id);
 const stateText = { recording: 'neemt op', down: 'storing', connecting: 'verbinden', stopped: 'gestopt' };
@@ -48,6 +49,7 @@ const coord = new Coordination({
   notify: (message, kind) => alerts.add({ kind, message }),
 });
 hooks.coord = coord;
+const rules = new Rules($('rules'), request);
 
 function renderCameras() {
   const rows = $('camera-rows');
@@ -145,7 +147,7 @@ function showLogin() {
   session = null;
   grid.clear();
   $('login').hidden = false; $('cameras').hidden = true; $('logout').hidden = true; $('who').textContent = '';
-  $('alerts-section').hidden = true; $('plans').hidden = true;
+  $('alerts-section').hidden = true; $('plans').hidden = true; $('rules').hidden = true;
 }
 
 function showConsole(s) {
@@ -155,6 +157,7 @@ function showConsole(s) {
   $('who').textContent = `${s.user} (${s.role})`;
   $('status').textContent = '';
   refresh().then(() => grid.resume()).then(() => coord.load()).catch(() => {});
+  rules.load().catch(() => {});
   // Alerts still active (servers without alerts.list answer unknown_type).
   request('alerts.list').then((r) => {
     for (const a of [...(r.alerts ?? [])].reverse()) if (a.active !== false) alerts.fromServer(a);
