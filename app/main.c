@@ -21,6 +21,7 @@ static const Command commands[] = {
   { "testcam", uk_cmd_testcam, "serve simulated RTSP cameras (demo, tests, benchmarks)" },
   { "user", uk_cmd_user, "add, change, disable and list console users" },
   { "audit", uk_cmd_audit, "verify or export the audit log" },
+  { "export", uk_cmd_export, "export a camera's recording of a time range as an MP4 clip" },
   { "demo", uk_cmd_demo, "run simulated cameras and the recorder in a data folder" },
 };
 

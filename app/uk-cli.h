@@ -20,6 +20,7 @@ int uk_cmd_testcam(int argc, char **argv);
 int uk_cmd_demo(int argc, char **argv);
 int uk_cmd_user(int argc, char **argv);
 int uk_cmd_audit(int argc, char **argv);
+int uk_cmd_export(int argc, char **argv);
 
 /* Parses "-c FILE" (plus @extra options) and loads the config; prints the
  * error and sets @exit_code on failure. (transfer full) */

@@ -1,6 +1,7 @@
 /* uk-daemon: the recording daemon's glue and crash recovery. */
 #include "uk-daemon.h"
 
+#include "uk-exports.h"
 #include "uk-retention.h"
 #include "uk-rules.h"
 
@@ -28,7 +29,8 @@ struct _UkDaemon {
   UkConfig *config; /* (not owned) */
   UkStore *store;
   GPtrArray *recorders; /* (element-type UkRecorder) */
-  GHashTable *runs;     /* camera id -> current run id (gint64 in a pointer-sized box) */
+  GHashTable
+      *runs; /* camera id -> current run id (gint64 in a pointer-sized box); writer thread only */
   UkCameraBoard *board; /* camera statuses for the console */
   UkConsole *console;
   GSource *health_source;
@@ -37,6 +39,8 @@ struct _UkDaemon {
   gchar *test_clock_file;      /* UITKIJK_TEST_CLOCK_FILE: tests move the rules' clock */
   gint64 clock_offset_90k;     /* as last read from it */
   gboolean disk_full;          /* only held footage left and below min_free: not recording */
+  UkExports *exports;          /* police clip exports */
+  UkWriter *writer;            /* the console's database writer (not owned) */
 };
 
 /* How often retention runs: the law says at least daily; every few seconds
@@ -222,7 +226,39 @@ uk_recover(UkStore *store, const UkConfig *config, GError **error)
   return uk_store_commit(store, error);
 }
 
-/* ---- events from the recorders (control context) ---- */
+/* ---- events from the recorders (control context) ----
+ *
+ * The index rows they make (runs, segments, gaps) are written on the
+ * database writer thread (uk-writer.h), in event order, in its group
+ * commits: no commit, and no fsync, on the control thread for them. The
+ * segment file itself is on disk before its row is (the recorder syncs it
+ * before it reports), and start-up recovery rebuilds rows from files. */
+
+typedef struct {
+  UkDaemon *d; /* d->runs is touched on the writer thread only */
+  UkRecorderEventType type;
+  gchar *camera;
+  gchar *path; /* absolute */
+  gchar *rel;  /* relative to the storage folder */
+  gint64 start_90k, end_90k, media_duration_90k;
+  gint64 frames, bytes;
+  GBytes *index;
+  const char *codec;
+  gint width, height;
+  gboolean had_run;
+  gchar *reason;
+} IndexJob;
+
+static void
+index_job_free(IndexJob *j)
+{
+  g_free(j->camera);
+  g_free(j->path);
+  g_free(j->rel);
+  g_clear_pointer(&j->index, g_bytes_unref);
+  g_free(j->reason);
+  g_free(j);
+}
 
 static gint64
 current_run(UkDaemon *d, const char *camera)
@@ -231,82 +267,123 @@ current_run(UkDaemon *d, const char *camera)
   return id ? *id : 0;
 }
 
+/* Writer thread. */
+static gboolean
+index_apply(UkStore *store, gpointer data, GError **error)
+{
+  IndexJob *j = data;
+  UkDaemon *d = j->d;
+  switch (j->type) {
+    case UK_RECORDER_RUN_START: {
+      gint64 *id = g_new(gint64, 1);
+      if (!uk_store_gap_close(store, j->camera, j->start_90k, error)
+          || (*id = uk_store_run_begin(store, j->camera, j->start_90k, error)) == 0) {
+        g_free(id);
+        return FALSE;
+      }
+      g_hash_table_insert(d->runs, g_strdup(j->camera), id);
+      return TRUE;
+    }
+    case UK_RECORDER_SEGMENT_OPEN: {
+      UkRecordingRow row = { .camera = j->camera,
+                             .run_id = current_run(d, j->camera),
+                             .path = j->rel,
+                             .start_90k = j->start_90k,
+                             .codec = (gchar *)j->codec,
+                             .width = j->width,
+                             .height = j->height };
+      if (!row.run_id) {
+        g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no run for %s", j->rel);
+        return FALSE;
+      }
+      return uk_store_recording_insert(store, &row, error) != 0;
+    }
+    case UK_RECORDER_SEGMENT_CLOSE: {
+      if (j->frames == 0) {
+        if (!uk_store_recording_delete(store, j->rel, error))
+          return FALSE;
+        uk_unlink_durably(j->path);
+        return TRUE;
+      }
+      UkRecordingRow row = { .path = j->rel,
+                             .start_90k = j->start_90k,
+                             .end_90k = j->end_90k,
+                             .media_duration_90k = j->media_duration_90k,
+                             .frames = j->frames,
+                             .bytes = j->bytes,
+                             .video_index = j->index };
+      return uk_store_recording_complete(store, &row, error);
+    }
+    case UK_RECORDER_RUN_END: {
+      gint64 run = current_run(d, j->camera);
+      gint64 start = j->end_90k;
+      if (!j->had_run) {
+        gint64 last = uk_store_camera_last_end(store, j->camera, NULL);
+        start = last > 0 ? last : j->end_90k;
+      }
+      g_hash_table_remove(d->runs, j->camera);
+      return (!j->had_run || !run || uk_store_run_end(store, run, j->end_90k, j->reason, error))
+             && uk_store_gap_open(store, j->camera, start, j->reason, error);
+    }
+    default:
+      return TRUE;
+  }
+}
+
+/* Control thread. */
+static void
+index_done(gpointer data, const GError *error)
+{
+  IndexJob *j = data;
+  if (error)
+    g_warning("%s: cannot store event: %s", j->camera, error->message);
+  index_job_free(j);
+}
+
 static void
 on_recorder_event(const UkRecorderEvent *ev, gpointer data)
 {
   UkDaemon *d = data;
-  g_autoptr(GError) error = NULL;
-  const char *rel = ev->path ? relative_path(d->config, ev->path) : NULL;
-  gboolean ok = TRUE;
-
   switch (ev->type) {
-    case UK_RECORDER_RUN_START: {
-      gint64 *id = g_new(gint64, 1);
-      ok = uk_store_begin(d->store, &error)
-           && uk_store_gap_close(d->store, ev->camera, ev->start_90k, &error)
-           && (*id = uk_store_run_begin(d->store, ev->camera, ev->start_90k, &error)) != 0
-           && uk_store_commit(d->store, &error);
-      g_hash_table_insert(d->runs, g_strdup(ev->camera), id);
-      g_message("%s: recording", ev->camera);
-      break;
-    }
-    case UK_RECORDER_SEGMENT_OPEN: {
-      UkRecordingRow row = { .camera = (gchar *)ev->camera,
-                             .run_id = current_run(d, ev->camera),
-                             .path = (gchar *)rel,
-                             .start_90k = ev->start_90k,
-                             .codec = (gchar *)uk_codec_name(ev->codec),
-                             .width = ev->width,
-                             .height = ev->height };
-      ok = rel && row.run_id && uk_store_recording_insert(d->store, &row, &error) != 0;
-      break;
-    }
-    case UK_RECORDER_SEGMENT_CLOSE:
-      if (!rel)
-        break;
-      if (ev->frames == 0) {
-        ok = uk_store_recording_delete(d->store, rel, &error);
-        uk_unlink_durably(ev->path);
-      } else {
-        UkRecordingRow row = { .path = (gchar *)rel,
-                               .start_90k = ev->start_90k,
-                               .end_90k = ev->end_90k,
-                               .media_duration_90k = ev->media_duration_90k,
-                               .frames = ev->frames,
-                               .bytes = ev->bytes,
-                               .video_index = ev->index };
-        ok = uk_store_recording_complete(d->store, &row, &error);
-      }
-      break;
-    case UK_RECORDER_RUN_END: {
-      gint64 run = current_run(d, ev->camera);
-      gint64 start = ev->end_90k;
-      if (!ev->had_run) {
-        gint64 last = uk_store_camera_last_end(d->store, ev->camera, NULL);
-        start = last > 0 ? last : ev->end_90k;
-      }
-      ok = uk_store_begin(d->store, &error)
-           && (!ev->had_run || !run
-               || uk_store_run_end(d->store, run, ev->end_90k, ev->reason, &error))
-           && uk_store_gap_open(d->store, ev->camera, start, ev->reason, &error)
-           && uk_store_commit(d->store, &error);
-      g_hash_table_remove(d->runs, ev->camera);
-      g_message("%s: down: %s", ev->camera, ev->reason);
-      break;
-    }
     case UK_RECORDER_LIVE:
       uk_console_live_frame(d->console, ev->camera, ev->live_init, ev->live_fragment, ev->key,
                             ev->start_90k);
       return;
     case UK_RECORDER_ERROR:
       g_warning("%s: %s", ev->camera, ev->reason);
+      return;
+    case UK_RECORDER_RUN_START:
+      g_message("%s: recording", ev->camera);
+      break;
+    case UK_RECORDER_RUN_END:
+      g_message("%s: down: %s", ev->camera, ev->reason);
+      break;
+    default:
       break;
   }
-  if (!ok) {
-    uk_store_rollback(d->store);
-    g_warning("%s: cannot store event: %s", ev->camera,
-              error ? error->message : "path outside storage");
+  const char *rel = ev->path ? relative_path(d->config, ev->path) : NULL;
+  if (ev->path && !rel) {
+    g_warning("%s: %s is outside the storage folder", ev->camera, ev->path);
+    return;
   }
+  IndexJob *j = g_new0(IndexJob, 1);
+  j->d = d;
+  j->type = ev->type;
+  j->camera = g_strdup(ev->camera);
+  j->path = g_strdup(ev->path);
+  j->rel = g_strdup(rel);
+  j->start_90k = ev->start_90k;
+  j->end_90k = ev->end_90k;
+  j->media_duration_90k = ev->media_duration_90k;
+  j->frames = ev->frames;
+  j->bytes = ev->bytes;
+  j->index = ev->index ? g_bytes_ref(ev->index) : NULL;
+  j->codec = uk_codec_name(ev->codec);
+  j->width = ev->width;
+  j->height = ev->height;
+  j->had_run = ev->had_run;
+  j->reason = g_strdup(ev->reason);
+  uk_writer_submit(d->writer, index_apply, index_done, j);
 }
 
 /* The console turns a camera's live stream on while anyone watches it. */
@@ -470,10 +547,15 @@ uk_daemon_new(UkConfig *config, GError **error)
   UkWriter *writer = uk_writer_new(config->database_path, head, NULL, error);
   if (!writer)
     return NULL;
+  d->writer = writer;
   uk_console_set_writer(d->console, writer);
+  uk_store_set_autocheckpoint(d->store, FALSE); /* the writer's checkpointer does it */
   d->locate_cache = uk_locate_cache_new();
   uk_console_set_locator(d->console, daemon_locate, d);
   uk_console_set_live_source(d->console, daemon_set_live, d);
+  d->exports = uk_exports_new(d->store, config, d->console, error);
+  if (!d->exports)
+    return NULL;
   return g_steal_pointer(&d);
 }
 
@@ -630,6 +712,7 @@ uk_daemon_free(UkDaemon *d)
   if (!d)
     return;
   uk_daemon_stop(d);
+  g_clear_pointer(&d->exports, uk_exports_free);
   g_clear_pointer(&d->console, uk_console_free);
   g_ptr_array_unref(d->recorders);
   g_clear_pointer(&d->board, uk_camera_board_free);

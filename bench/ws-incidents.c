@@ -18,7 +18,8 @@
  *
  * Users are USER_PREFIX0..N-1 (default "u") with password "wachtwoord-" +
  * user. Prints one JSON line: acknowledged, seconds, p50_ms, p99_ms,
- * max_ms, pushes (incident events received), errors. */
+ * max_ms, pushes (incident events received), errors. The first 2 s are a
+ * warm-up: their requests are sent but not counted. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -143,6 +144,11 @@ main(int argc, char **argv)
   int port = atoi(argv[1]), n = atoi(argv[2]);
   double seconds = atof(argv[3]);
   double rate = argc > 4 ? atof(argv[4]) : 0;
+  /* UK_BENCH_SLOW_MS: print each acknowledgement slower than that (when). */
+  double slow_ms = getenv("UK_BENCH_SLOW_MS") ? atof(getenv("UK_BENCH_SLOW_MS")) : 0;
+  /* Acknowledgements of requests sent in the first WARMUP_S seconds are not
+   * counted (connections, caches and the group commit settle). */
+  double warmup = 2.0;
   const char *prefix = argc > 5 ? argv[5] : "u";
   const char *camera = argc > 6 ? argv[6] : "cam1";
   srand((unsigned)time(NULL));
@@ -322,12 +328,15 @@ main(int argc, char **argv)
         if (!is_result) {
           if (errors++ < 3)
             fprintf(stderr, "ws-incidents: %s: %.*s\n", c->user, (int)len, m);
-        } else {
+        } else if (c->sent_at >= start + warmup) { /* the first seconds warm up */
           if (lat_len == lat_cap) {
             lat_cap *= 2;
             lat = realloc(lat, lat_cap * sizeof *lat);
           }
           lat[lat_len++] = t - c->sent_at;
+          if (slow_ms > 0 && (t - c->sent_at) * 1000 > slow_ms)
+            fprintf(stderr, "slow: %.3f s after start: %.1f ms\n", c->sent_at - start,
+                    (t - c->sent_at) * 1000);
         }
         c->in_flight = 0;
         if (rate > 0) {
@@ -344,7 +353,7 @@ main(int argc, char **argv)
       c->in_len -= off;
     }
   }
-  double took = now_s() - start;
+  double took = now_s() - start - warmup;
   qsort(lat, lat_len, sizeof *lat, cmp_double);
   double p50 = lat_len ? lat[lat_len / 2] : 0, p99 = lat_len ? lat[(size_t)(lat_len * 0.99)] : 0;
   double mx = lat_len ? lat[lat_len - 1] : 0;

@@ -216,6 +216,13 @@ static const KeySpec retention_keys[] = {
     .over_max = "the legal maximum is 28 days (Gemeentewet art. 151c lid 9: footage is "
                 "destroyed within four weeks)",
     .description = "days footage is kept (Gemeentewet 151c lid 9: at most 28)" },
+  { .name = "export_link_days",
+    .type = KEY_UINT,
+    .default_value = "14",
+    .offset = offsetof(UkConfig, export_link_days),
+    .min = 1,
+    .max = 90,
+    .description = "days a police clip export stays downloadable by its requester" },
 };
 
 static const KeySpec area_keys[] = {

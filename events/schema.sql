@@ -293,3 +293,38 @@ CREATE INDEX evidence_hold_camera_camera ON evidence_hold_camera (camera);
 
 -- Retention looks for segments by their end.
 CREATE INDEX recording_end ON recording (end_90k);
+
+-- Police clip requests and their exports (Wpg 15/16, Bpg 6:4).
+CREATE TABLE clip_request (
+  id INTEGER PRIMARY KEY,
+  from_90k INTEGER NOT NULL,
+  to_90k INTEGER NOT NULL CHECK (to_90k > from_90k),
+  case_ref TEXT NOT NULL CHECK (length(case_ref) > 0),
+  legal_basis TEXT NOT NULL CHECK (legal_basis IN ('wpg-15-16', 'sv-126nd')),
+  vordering_ref TEXT,            -- the written vordering (art. 126nd Sv), required for sv-126nd
+  purpose TEXT NOT NULL CHECK (length(purpose) > 0),
+  requested_by TEXT NOT NULL,
+  requested_90k INTEGER NOT NULL,
+  decision TEXT CHECK (decision IN ('approved', 'rejected')),
+  decided_by TEXT,
+  decided_90k INTEGER,
+  decision_reason TEXT,
+  CHECK (legal_basis = 'wpg-15-16' OR length(vordering_ref) > 0)
+);
+CREATE TABLE clip_export (
+  request_id INTEGER NOT NULL REFERENCES clip_request (id),
+  camera TEXT NOT NULL,
+  area TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('waiting', 'exporting', 'ready', 'failed')),
+  file TEXT,                     -- relative to [storage] path, under exports/
+  manifest TEXT,                 -- likewise
+  sha256 TEXT,
+  bytes INTEGER,
+  error TEXT,
+  finished_90k INTEGER,
+  expires_90k INTEGER,           -- the download link's end
+  PRIMARY KEY (request_id, camera)
+);
+
+-- Incident retention looks for incidents by creation time.
+CREATE INDEX incident_created ON incident (created_90k);

@@ -35,7 +35,6 @@ uk_incident_free(UkIncident *i)
   g_free(i);
 }
 
-
 gboolean
 uk_store_incident_add(UkStore *s, UkIncident *i, GError **error)
 {
@@ -119,7 +118,6 @@ uk_store_incident_change(UkStore *s, gint64 id, const char *author, const char *
 #define INCIDENT_COLUMNS                                                                           \
   "id, area, camera, cameras, position_90k, source, frame_90k, frame_path, frame_pts_90k, "        \
   "category, severity, description, actions, created_90k, created_by, status, changes"
-
 
 static UkIncident *
 incident_from_stmt(sqlite3_stmt *st)
@@ -272,6 +270,16 @@ uk_store_incidents_expire(UkStore *s, gint64 before_90k, GError **error)
     "DELETE FROM incident WHERE created_90k < ?1",
     "UPDATE retention_gate SET open = 0 WHERE id = 1",
   };
+  /* Most passes have nothing to do: no transaction (and no fsync) then. */
+  sqlite3_stmt *any
+      = uk_store_stmt(s, "SELECT 1 FROM incident WHERE created_90k < ? LIMIT 1", error);
+  if (!any)
+    return -1;
+  sqlite3_bind_int64(any, 1, before_90k);
+  gboolean some = sqlite3_step(any) == SQLITE_ROW;
+  sqlite3_reset(any);
+  if (!some)
+    return 0;
   if (!uk_store_begin(s, error))
     return -1;
   gint64 deleted = 0;

@@ -183,15 +183,7 @@ uk_store_plan_get(UkStore *s, gint64 id, GError **error)
   if (!st)
     return NULL;
   sqlite3_bind_int64(st, 1, id);
-  if (sqlite3_step(st) != SQLITE_ROW) {
-    sqlite3_reset(st);
-    g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no plan %" G_GINT64_FORMAT, id);
-    return NULL;
-  }
-  /* Read the row's columns before the nested statements run. */
-  UkPlan *p = plan_read(s, st, error);
-  sqlite3_reset(st);
-  return p;
+  return uk_store_read_one(s, st, (UkRowReader)plan_read, "plan", id, error);
 }
 
 GPtrArray *
@@ -207,15 +199,5 @@ uk_store_plans_list(UkStore *s, gint64 from_90k, gint64 to_90k, gboolean cancell
   sqlite3_bind_int64(st, 1, from_90k);
   sqlite3_bind_int64(st, 2, to_90k);
   sqlite3_bind_int(st, 3, cancelled);
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)uk_plan_free);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    UkPlan *p = plan_read(s, st, error);
-    if (!p) {
-      sqlite3_reset(st);
-      return NULL;
-    }
-    g_ptr_array_add(out, p);
-  }
-  sqlite3_reset(st);
-  return g_steal_pointer(&out);
+  return uk_store_read_rows(s, st, (UkRowReader)plan_read, (GDestroyNotify)uk_plan_free, error);
 }

@@ -424,14 +424,7 @@ uk_store_hold_get(UkStore *s, gint64 id, GError **error)
   if (!st)
     return NULL;
   sqlite3_bind_int64(st, 1, id);
-  if (sqlite3_step(st) != SQLITE_ROW) {
-    sqlite3_reset(st);
-    g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no hold %" G_GINT64_FORMAT, id);
-    return NULL;
-  }
-  UkHold *h = hold_read(s, st, error);
-  sqlite3_reset(st);
-  return h;
+  return uk_store_read_one(s, st, (UkRowReader)hold_read, "hold", id, error);
 }
 
 GPtrArray *
@@ -441,17 +434,7 @@ uk_store_holds_list(UkStore *s, GError **error)
       = uk_store_stmt(s, "SELECT " HOLD_COLUMNS " FROM evidence_hold ORDER BY id DESC", error);
   if (!st)
     return NULL;
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)uk_hold_free);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    UkHold *h = hold_read(s, st, error);
-    if (!h) {
-      sqlite3_reset(st);
-      return NULL;
-    }
-    g_ptr_array_add(out, h);
-  }
-  sqlite3_reset(st);
-  return g_steal_pointer(&out);
+  return uk_store_read_rows(s, st, (UkRowReader)hold_read, (GDestroyNotify)uk_hold_free, error);
 }
 
 /* ---- retention ---- */

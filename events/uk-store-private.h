@@ -39,5 +39,18 @@ uk_store_column_dup(sqlite3_stmt *st, int col)
   return g_strdup((const char *)sqlite3_column_text(st, col));
 }
 
+/* Reads one object from the current row of @row (which it must not step);
+ * NULL after setting @error. */
+typedef gpointer (*UkRowReader)(UkStore *s, sqlite3_stmt *row, GError **error);
+
+/* Steps @st (bound, not stepped) to its end, reading each row with @read.
+ * (transfer full) NULL on error. */
+GPtrArray *uk_store_read_rows(UkStore *s, sqlite3_stmt *st, UkRowReader read,
+                              GDestroyNotify free_func, GError **error);
+/* The first row of @st read with @read, or NULL with UK_STORE_ERROR_NOT_FOUND
+ * saying "no @what @id". (transfer full) */
+gpointer uk_store_read_one(UkStore *s, sqlite3_stmt *st, UkRowReader read, const char *what,
+                           gint64 id, GError **error);
+
 /* Writes the audit head file (uk-audit.c); called after a commit. */
 void uk_store_audit_write_head(UkStore *s);

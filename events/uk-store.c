@@ -630,3 +630,55 @@ uk_store_garbage_list(UkStore *s, GError **error)
   sqlite3_reset(st);
   return g_steal_pointer(&rows);
 }
+
+GPtrArray *
+uk_store_read_rows(UkStore *s, sqlite3_stmt *st, UkRowReader read, GDestroyNotify free_func,
+                   GError **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(free_func);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    gpointer item = read(s, st, error);
+    if (!item) {
+      sqlite3_reset(st);
+      return NULL;
+    }
+    g_ptr_array_add(out, item);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    uk_store_sql_error(s, error, "reading rows");
+    return NULL;
+  }
+  return g_steal_pointer(&out);
+}
+
+gpointer
+uk_store_read_one(UkStore *s, sqlite3_stmt *st, UkRowReader read, const char *what, gint64 id,
+                  GError **error)
+{
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    sqlite3_reset(st);
+    g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "no %s %" G_GINT64_FORMAT, what,
+                id);
+    return NULL;
+  }
+  gpointer item = read(s, st, error);
+  sqlite3_reset(st);
+  return item;
+}
+
+void
+uk_store_set_autocheckpoint(UkStore *s, gboolean on)
+{
+  sqlite3_wal_autocheckpoint(s->db, on ? 1000 : 0);
+}
+
+gint
+uk_store_checkpoint(UkStore *s)
+{
+  int log = 0, done = 0;
+  if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) != SQLITE_OK)
+    return -1;
+  return log - done;
+}

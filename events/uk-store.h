@@ -117,6 +117,15 @@ gboolean uk_store_savepoint(UkStore *store, GError **error);
 void uk_store_savepoint_release(UkStore *store);
 void uk_store_savepoint_rollback(UkStore *store);
 
+/* Whether commits on this connection move the WAL into the database file
+ * when it has grown (sqlite's default: on). The daemon turns it off on its
+ * connections and checkpoints on a thread of its own (uk-writer.h), so that
+ * no commit waits for a checkpoint's fsyncs. */
+void uk_store_set_autocheckpoint(UkStore *store, gboolean on);
+/* One PASSIVE checkpoint (never waits for readers or writers); the number of
+ * WAL frames it could not move yet, or -1 on error. */
+gint uk_store_checkpoint(UkStore *store);
+
 /* sqlite's data_version: changes whenever another connection (a command-line
  * process) commits. Lets callers cache what only others change. */
 gint64 uk_store_data_version(UkStore *store);

@@ -12,6 +12,11 @@ typedef struct {
 
 struct _UkWriter {
   GThread *thread;
+  GThread *checkpointer; /* moves the WAL into the database file (checkpoint_thread) */
+  GMutex lock;           /* protects: stopping */
+  GCond stop_cond;
+  gboolean stopping;
+  gchar *db_path;
   GAsyncQueue *jobs; /* (element-type Job) from any thread to the writer */
   GMainContext *context;
   UkStore *store; /* the writer thread's own connection; used only there */
@@ -76,6 +81,35 @@ run_batch(UkWriter *w, GPtrArray *jobs)
   g_atomic_pointer_add(&w->writes, jobs->len);
 }
 
+/* Checkpoints every CHECKPOINT_MS on a connection of its own, PASSIVE:
+ * it never blocks a commit, and no commit (the writer's, the control
+ * thread's) has to do a checkpoint's fsyncs in its stead. */
+#define CHECKPOINT_MS 500
+
+static gpointer
+checkpoint_thread(gpointer data)
+{
+  UkWriter *w = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkStore) store = uk_store_open(w->db_path, &error);
+  if (!store) {
+    g_warning("checkpointer: %s", error->message);
+    return NULL;
+  }
+  g_mutex_lock(&w->lock);
+  while (!w->stopping) {
+    gint64 until = g_get_monotonic_time() + CHECKPOINT_MS * 1000;
+    if (g_cond_wait_until(&w->stop_cond, &w->lock, until))
+      continue;
+    g_mutex_unlock(&w->lock);
+    uk_store_checkpoint(store);
+    g_mutex_lock(&w->lock);
+  }
+  g_mutex_unlock(&w->lock);
+  uk_store_checkpoint(store);
+  return NULL;
+}
+
 static gpointer
 writer_thread(gpointer data)
 {
@@ -115,6 +149,11 @@ uk_writer_new(const char *db_path, const char *audit_head, GMainContext *context
     uk_store_audit_set_head_path(store, audit_head);
   UkWriter *w = g_new0(UkWriter, 1);
   w->store = store;
+  uk_store_set_autocheckpoint(store, FALSE);
+  w->db_path = g_strdup(db_path);
+  g_mutex_init(&w->lock);
+  g_cond_init(&w->stop_cond);
+  w->checkpointer = g_thread_new("uk-checkpoint", checkpoint_thread, w);
   w->jobs = g_async_queue_new();
   w->context = context ? g_main_context_ref(context) : g_main_context_ref_thread_default();
   w->thread = g_thread_new("uk-writer", writer_thread, w);
@@ -151,6 +190,14 @@ uk_writer_free(UkWriter *w)
     return;
   g_async_queue_push(w->jobs, g_new0(Job, 1)); /* the stop sentinel */
   g_thread_join(w->thread);
+  g_mutex_lock(&w->lock);
+  w->stopping = TRUE;
+  g_cond_signal(&w->stop_cond);
+  g_mutex_unlock(&w->lock);
+  g_thread_join(w->checkpointer);
+  g_mutex_clear(&w->lock);
+  g_cond_clear(&w->stop_cond);
+  g_free(w->db_path);
   g_async_queue_unref(w->jobs);
   uk_store_free(w->store);
   g_main_context_unref(w->context);

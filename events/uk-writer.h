@@ -22,7 +22,10 @@ typedef void (*UkWriteDoneFunc)(gpointer data, const GError *error);
 
 typedef struct _UkWriter UkWriter;
 
-/* Opens its own connection to @db_path (already migrated). @audit_head: see
+/* Opens its own connection to @db_path (already migrated), and a second one
+ * on a thread that checkpoints the WAL every 0.5 s (PASSIVE); the writer's
+ * connection does not checkpoint itself, and callers should turn off
+ * uk_store_set_autocheckpoint on theirs too. @audit_head: see
  * uk_store_audit_set_head_path. Completions go to @context (NULL: the
  * thread-default context). (transfer full) */
 UkWriter *uk_writer_new(const char *db_path, const char *audit_head, GMainContext *context,

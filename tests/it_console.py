@@ -128,6 +128,13 @@ class ConsoleTests(u.Tests):
                            "'matrix', 'police', 90000 * strftime('%s','now')) RETURNING id")
             self.sql(f"INSERT INTO evidence_hold_camera (hold_id, camera, area) VALUES ({hid}, '{camera}', '{area}')")
             self.incidents[f"hold {name}"] = int(hid)
+        # Clip requests awaiting a decision, one per area.
+        for camera, area in (("station-1", "station"), ("centrum-1", "centrum")):
+            cid = self.sql("INSERT INTO clip_request (from_90k, to_90k, case_ref, legal_basis, purpose, "
+                           "requested_by, requested_90k) VALUES (1, 2, 'PL0100-2026-3', 'wpg-15-16', "
+                           "'matrix', 'police', 90000 * strftime('%s','now')) RETURNING id")
+            self.sql(f"INSERT INTO clip_export (request_id, camera, area, state) VALUES ({cid}, '{camera}', '{area}', 'waiting')")
+            self.incidents[f"clip {area}"] = int(cid)
 
     async def make_incidents(self):
         ids = {}
@@ -274,7 +281,12 @@ class ConsoleTests(u.Tests):
                 "plan.create": {"kind": "event", "name": "matrix", "cameras": [camera],
                                 "start": u.rfc3339(time.time() * 1e6), "end": later},
                 "plan.cancel": {"plan": self.incidents[f"plan {camera}"]},
-                "designations.list": {}, "holds.list": {},
+                "designations.list": {}, "holds.list": {}, "clips.list": {},
+                "clip.request": {"cameras": [camera], "from": u.rfc3339(time.time() * 1e6 - 60e6),
+                                 "to": u.rfc3339(time.time() * 1e6 - 30e6), "case_ref": "PL0100-2026-5",
+                                 "legal_basis": "wpg-15-16", "purpose": "matrix"},
+                "clip.decide": {"clip": self.incidents["clip centrum" if other_area else "clip station"],
+                                "approve": False, "reason": "matrix"},
                 "timeline": {"camera": camera, "from": u.rfc3339(time.time() * 1e6 - 3600e6)},
                 "playback.open": {"camera": camera, "from": u.rfc3339(time.time() * 1e6 - 3600e6)},
                 "designation.save": {"designation": f"matrix-{role}", "area": "centrum",
@@ -316,7 +328,7 @@ class ConsoleTests(u.Tests):
                                    "plans.list", "alerts.list", "designations.list",
                                    "designation.save", "designation.withdraw", "hold.request",
                                    "hold.decide", "hold.release", "holds.list", "timeline",
-                                   "playback.open"}
+                                   "playback.open", "clip.request", "clip.decide", "clips.list"}
             for role in ROLES:
                 c = await Client.open(self.port)
                 # Not logged in: everything but login is refused.

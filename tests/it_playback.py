@@ -23,11 +23,8 @@ class PlaybackTests(u.Tests):
             ("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
             ("centrum-1", "centrum", f"rtsp://127.0.0.1:{u.free_port()}/x"),
         ], segment_seconds=2, listen_port=self.port)
-        for name, role in (("op", "operator"), ("op2", "operator"), ("pol", "police"), ("hh", "handhaving")):
-            r = subprocess.run([u.UITKIJK, "user", "add", "-c", self.config, name, "--role", role,
-                                "--areas", "station", "--password-stdin"],
-                               input=password(name) + "\n", capture_output=True, text=True)
-            assert r.returncode == 0, r.stderr
+        u.add_users(self.config, [(n, r, "station") for n, r in (
+            ("op", "operator"), ("op2", "operator"), ("pol", "police"), ("hh", "handhaving"))])
         self.serve = u.start_serve(self.dir, self.config)
         u.wait_until("the console", lambda: u.port_open(self.port), 30)
         u.wait_until("three complete segments", lambda: len(

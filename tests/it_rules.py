@@ -38,14 +38,9 @@ valid_until = 2099-01-01T00:00:00Z
 prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
 """)
         self.db = os.path.join(self.dir, "data", "uitkijk.db")
-        for name, role, areas in (("op", "operator", "station,centrum"), ("sup", "supervisor", "station"),
+        u.add_users(self.config, [("op", "operator", "station,centrum"), ("sup", "supervisor", "station"),
                                   ("sup2", "supervisor", "station"), ("pol", "police", "station"),
-                                  ("priv", "privacy", None)):
-            args = [u.UITKIJK, "user", "add", "-c", self.config, name, "--role", role, "--password-stdin"]
-            if areas:
-                args += ["--areas", areas]
-            r = subprocess.run(args, input=password(name) + "\n", capture_output=True, text=True)
-            assert r.returncode == 0, r.stderr
+                                  ("priv", "privacy", None)])
         os.environ["UITKIJK_TEST_CLOCK_FILE"] = self.clock
         try:
             self.serve = u.start_serve(self.dir, self.config)
@@ -224,10 +219,8 @@ prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
         text = open(conf).read().replace(f"path = {folder}/data",
                                          f"path = {small}/data\ndatabase = {folder}/uitkijk.db\nmin_free = 8M")
         open(conf, "w").write(text)
-        for name, role in (("sup", "supervisor"), ("sup2", "supervisor"), ("pol", "police")):
-            r = subprocess.run([u.UITKIJK, "user", "add", "-c", conf, name, "--role", role, "--areas", "station",
-                                "--password-stdin"], input=password(name) + "\n", capture_output=True, text=True)
-            assert r.returncode == 0, r.stderr
+        u.add_users(conf, [(n, r, "station") for n, r in (("sup", "supervisor"), ("sup2", "supervisor"),
+                                                           ("pol", "police"))])
         serve = u.start_serve(folder, conf, name="serve-pressure")
         try:
             u.wait_until("the console", lambda: u.port_open(port), 30)

@@ -22,13 +22,9 @@ class WatchTests(u.Tests):
             ("station-2", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam2"),
             ("centrum-1", "centrum", f"rtsp://127.0.0.1:{u.free_port()}/x"),
         ], segment_seconds=4, listen_port=self.port)
-        for name, role, areas in (("op", "operator", "station"), ("op2", "operator", "station"),
+        u.add_users(self.config, [("op", "operator", "station"), ("op2", "operator", "station"),
                                   ("opc", "operator", "centrum"), ("sup", "supervisor", "station"),
-                                  ("hh", "handhaving", "station")):
-            r = subprocess.run([u.UITKIJK, "user", "add", "-c", self.config, name, "--role", role,
-                                "--areas", areas, "--password-stdin"],
-                               input=password(name) + "\n", capture_output=True, text=True)
-            assert r.returncode == 0, r.stderr
+                                  ("hh", "handhaving", "station")])
         self.serve = u.start_serve(self.dir, self.config)
         u.wait_until("the console", lambda: u.port_open(self.port), 30)
         for cam in ("station-1", "station-2"):

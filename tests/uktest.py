@@ -111,6 +111,17 @@ def write_config(folder, cameras, segment_seconds=60, listen_port=None, extra=""
     return path
 
 
+def add_users(config, users):
+    """users: (name, role, areas or None); the password is "wachtwoord-NAME"
+    (it_console.password)."""
+    for name, role, areas in users:
+        args = [UITKIJK, "user", "add", "-c", config, name, "--role", role, "--password-stdin"]
+        if areas:
+            args += ["--areas", areas]
+        r = subprocess.run(args, input=f"wachtwoord-{name}\n", capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+
+
 def start_serve(folder, config, name="serve"):
     return Proc(name, [UITKIJK, "serve", "-c", config], folder)
 

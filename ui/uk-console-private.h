@@ -36,6 +36,9 @@ struct _UkConsole {
   UkWatch *watch;             /* claims, presence, alerts (uk-console-watch.c) */
   GHashTable *presence_dirty; /* set of areas whose presence changed since the last push */
   GHashTable *grants;         /* playback token -> Grant (uk-console-playback.c) */
+  UkConsoleExportFunc export_func; /* clip exports (uk-console-clips.c) */
+  gpointer export_data;
+  gchar *export_key_path;
 };
 
 struct _UkConsoleConn {
@@ -106,6 +109,11 @@ void ukc_add_int(JsonBuilder *b, const char *name, gint64 value);
 gboolean ukc_get_string(Request *req, const char *name, gboolean required, gsize max,
                         const char **out);
 gboolean ukc_get_time(Request *req, const char *name, gint64 *out);
+/* The whole number in @name, required and >= 1; 0 after an error reply. */
+gint64 ukc_get_id(Request *req, const char *name);
+/* TRUE when the user may see every one of @areas (the privacy officer and
+ * the admin all of them when @privacy_all); FALSE after a "forbidden" reply. */
+gboolean ukc_check_areas(Request *req, const GPtrArray *areas, gboolean privacy_all);
 /* A text from @choices; @def when absent (NULL: required). FALSE after an
  * error reply. */
 gboolean ukc_get_choice(Request *req, const char *name, const char *const *choices, const char *def,
@@ -153,6 +161,13 @@ void ukc_handle_playback_open(Request *req);
 void ukc_playback_free(UkConsole *console);
 gchar *ukc_playback_file(UkConsole *console, const char *path, const char *session_cookie,
                          const char **content_type);
+
+/* uk-console-clips.c: police clip requests. */
+void ukc_handle_clip_request(Request *req);
+void ukc_handle_clip_decide(Request *req);
+void ukc_handle_clips_list(Request *req);
+gchar *ukc_clip_file(UkConsole *console, const char *path, const char *session_cookie,
+                     const char **content_type);
 
 /* uk-console-rules.c: designations, evidence holds. */
 void ukc_handle_designations_list(Request *req);

@@ -372,28 +372,15 @@ ukc_handle_hold_request(Request *req)
 static UkHold *
 get_hold(Request *req)
 {
-  UkConsole *console = req->conn->console;
-  gint64 id;
-  if (!ukc_get_uint(req, "hold", 1, G_MAXINT64, 0, &id))
+  gint64 id = ukc_get_id(req, "hold");
+  if (!id)
     return NULL;
-  if (!id) {
-    req_error(req, "bad_message", "'hold' is required");
-    return NULL;
-  }
-  g_autoptr(UkHold) h = uk_store_hold_get(console->store, id, NULL);
+  g_autoptr(UkHold) h = uk_store_hold_get(req->conn->console->store, id, NULL);
   if (!h) {
     req_error(req, "not_found", "no hold %" G_GINT64_FORMAT, id);
     return NULL;
   }
-  gint64 now = uk_time_now_90k();
-  for (guint i = 0; i < h->areas->len; i++) {
-    if (!sees_area(req, h->areas->pdata[i], now)) {
-      req_error(req, "forbidden", "no authorisation for area '%s'",
-                (const char *)h->areas->pdata[i]);
-      return NULL;
-    }
-  }
-  return g_steal_pointer(&h);
+  return ukc_check_areas(req, h->areas, TRUE) ? g_steal_pointer(&h) : NULL;
 }
 
 void

@@ -557,27 +557,16 @@ ukc_handle_plan_create(Request *req)
 static UkPlan *
 get_plan(Request *req)
 {
-  UkConsole *console = req->conn->console;
-  gint64 id;
-  if (!ukc_get_uint(req, "plan", 1, G_MAXINT64, 0, &id))
+  gint64 id = ukc_get_id(req, "plan");
+  if (!id)
     return NULL;
-  if (!id) {
-    req_error(req, "bad_message", "'plan' is required");
-    return NULL;
-  }
-  g_autoptr(UkPlan) p = uk_store_plan_get(console->store, id, NULL);
+  g_autoptr(UkPlan) p = uk_store_plan_get(req->conn->console->store, id, NULL);
   if (!p) {
     req_error(req, "not_found", "no plan %" G_GINT64_FORMAT, id);
     return NULL;
   }
   g_autoptr(GPtrArray) areas = plan_areas(p);
-  for (guint i = 0; i < areas->len; i++) {
-    if (!uk_user_may_area(req->user, areas->pdata[i], uk_time_now_90k())) {
-      req_error(req, "forbidden", "no authorisation for area '%s'", (const char *)areas->pdata[i]);
-      return NULL;
-    }
-  }
-  return g_steal_pointer(&p);
+  return ukc_check_areas(req, areas, FALSE) ? g_steal_pointer(&p) : NULL;
 }
 
 void

@@ -69,6 +69,10 @@ static const MessageSpec messages[] = {
   { "alerts.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_alerts_list },
   { "timeline", INCIDENT_WRITE_ROLES | ROLE(UK_ROLE_POLICE), SCOPE_CAMERA, ukc_handle_timeline },
   { "playback.open", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_playback_open },
+  { "clip.request", ROLE(UK_ROLE_POLICE), SCOPE_NONE, ukc_handle_clip_request },
+  { "clip.decide", ROLE(UK_ROLE_SUPERVISOR), SCOPE_NONE, ukc_handle_clip_decide },
+  { "clips.list", ROLE(UK_ROLE_SUPERVISOR) | ROLE(UK_ROLE_POLICE) | ROLE(UK_ROLE_PRIVACY),
+    SCOPE_NONE, ukc_handle_clips_list },
   { "designations.list", ALL_ROLES, SCOPE_NONE, ukc_handle_designations_list },
   { "designation.save", ROLE(UK_ROLE_PRIVACY) | ROLE(UK_ROLE_ADMIN), SCOPE_NONE,
     ukc_handle_designation_save },
@@ -384,6 +388,32 @@ ukc_get_list(Request *req, const char *name, guint max, const char *const *allow
       g_ptr_array_add(items, (gpointer)v);
   }
   return g_steal_pointer(&items);
+}
+
+gint64
+ukc_get_id(Request *req, const char *name)
+{
+  gint64 id;
+  if (!ukc_get_uint(req, name, 1, G_MAXINT64, 0, &id))
+    return 0;
+  if (!id)
+    req_error(req, "bad_message", "'%s' is required", name);
+  return id;
+}
+
+gboolean
+ukc_check_areas(Request *req, const GPtrArray *areas, gboolean privacy_all)
+{
+  gint64 now = uk_time_now_90k();
+  gboolean all
+      = privacy_all && (req->user->role == UK_ROLE_PRIVACY || req->user->role == UK_ROLE_ADMIN);
+  for (guint i = 0; i < areas->len && !all; i++) {
+    if (!uk_user_may_area(req->user, areas->pdata[i], now)) {
+      req_error(req, "forbidden", "no authorisation for area '%s'", (const char *)areas->pdata[i]);
+      return FALSE;
+    }
+  }
+  return TRUE;
 }
 
 gboolean
@@ -1030,6 +1060,7 @@ uk_console_free(UkConsole *console)
   ukc_live_free(console);
   ukc_watch_free(console);
   ukc_playback_free(console);
+  g_free(console->export_key_path);
   g_hash_table_destroy(console->users);
   g_free(console->dummy_hash);
   /* Connections still open belong to the server, which closed them above. */
@@ -1462,7 +1493,9 @@ on_metrics(GString *out, gpointer data)
 static gchar *
 on_http_file(const char *path, const char *session_cookie, const char **content_type, gpointer data)
 {
-  return ukc_playback_file(data, path, session_cookie, content_type);
+  if (g_str_has_prefix(path, "pb/"))
+    return ukc_playback_file(data, path, session_cookie, content_type);
+  return ukc_clip_file(data, path, session_cookie, content_type);
 }
 
 gboolean

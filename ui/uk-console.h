@@ -82,6 +82,17 @@ void uk_console_camera_state(UkConsole *console, const char *camera, const char 
 /* Once a second: the plans in force, unwatched cameras, claims of operators
  * gone too long. */
 void uk_console_tick(UkConsole *console);
+/* Clip exports: @func exports approved request @request_id (on its own
+ * threads) and reports with uk_console_clip_progress and, once every camera
+ * is done (uk-clips.h rows updated), uk_console_clip_done. */
+typedef void (*UkConsoleExportFunc)(gint64 request_id, gpointer user_data);
+void uk_console_set_exporter(UkConsole *console, UkConsoleExportFunc func, gpointer user_data);
+/* The file with the export signing key's public half (GET /files/export-key.pub). */
+void uk_console_set_export_key(UkConsole *console, const char *public_key_path);
+void uk_console_clip_progress(UkConsole *console, gint64 request_id, const char *camera,
+                              double fraction);
+void uk_console_clip_done(UkConsole *console, gint64 request_id);
+
 /* The retention task's findings (app/uk-retention.h): alerts. */
 void uk_console_disk_state(UkConsole *console, gboolean pressure, gboolean full, guint64 free_bytes,
                            guint64 need_bytes);

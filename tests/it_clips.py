@@ -1,0 +1,144 @@
+"""Black-box tests of police clip requests: the request's required fields and
+legal basis, four-eyes approval, the export (remuxed, never transcoded) with
+its progress and signed manifest, the download for the requester only, every
+step audited, and `uitkijk export verify` catching one flipped byte."""
+import asyncio
+import http.client
+import json
+import os
+import subprocess
+import time
+
+import uktest as u
+from it_console import Client, password, run
+
+
+class ClipTests(u.Tests):
+    def __init__(self):
+        self.dir = u.tmpdir("clips")
+        u.log("test folder:", self.dir)
+        self.cam_port, self.port = u.free_port(), u.free_port()
+        self.cam = u.start_testcam(self.dir, self.cam_port, cameras=1)
+        self.config = u.write_config(self.dir, [
+            ("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
+            ("centrum-1", "centrum", f"rtsp://127.0.0.1:{u.free_port()}/x"),
+        ], segment_seconds=2, listen_port=self.port)
+        u.add_users(self.config, [(n, r, "station") for n, r in (
+            ("pol", "police"), ("sup", "supervisor"), ("op", "operator"))])
+        self.serve = u.start_serve(self.dir, self.config)
+        u.wait_until("the console", lambda: u.port_open(self.port), 30)
+        u.wait_until("four complete segments", lambda: len(
+            [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]) >= 4, 40, 0.5)
+
+    def cleanup(self):
+        for p in (self.serve, self.cam):
+            p.stop()
+
+    def http(self, method, path, headers=None, body=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, {k.title(): v for k, v in r.getheaders()}, data
+
+    def cookie(self, user):
+        status, headers, _ = self.http("POST", "/login", {"Content-Type": "application/json"},
+                                       json.dumps({"user": user, "password": password(user)}))
+        assert status == 200, status
+        return headers["Set-Cookie"].split(";")[0]
+
+    def test_request_approve_export_verify(self):
+        segs = [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]
+        start_us = u.parse_rfc3339_us(segs[0]["start"]) + 700e3  # mid-segment
+        end_us = u.parse_rfc3339_us(segs[3]["end"]) - 300e3        # across three boundaries
+        span = {"from": u.rfc3339(start_us), "to": u.rfc3339(end_us)}
+
+        async def t():
+            pol, sup = await Client.open(self.port), await Client.open(self.port)
+            await pol.login("pol")
+            await sup.login("sup")
+            base = dict(cameras=["station-1"], case_ref="PL0100-2026-4711", purpose="opsporing mishandeling", **span)
+            r = await pol.req("clip.request", legal_basis="sv-126nd", **base)
+            assert r["code"] == "bad_message" and "vordering" in r["message"], r
+            r = await pol.req("clip.request", legal_basis="wpg-15-16", **{**base, "case_ref": ""})
+            assert r["code"] == "bad_message", r
+            r = await pol.req("clip.request", legal_basis="wpg-15-16", **{**base, "cameras": ["centrum-1"]})
+            assert r["code"] == "forbidden", r
+            r = await pol.req("clip.request", legal_basis="wpg-15-16", **base)
+            assert r["type"] == "result" and r["clip"]["state"] == "requested", r
+            clip = r["clip"]["clip"]
+            r = await pol.req("clip.decide", clip=clip, approve=True)
+            assert r["code"] == "forbidden", r  # the requester cannot approve
+            r = await sup.req("clip.decide", clip=clip, approve=False)
+            assert r["code"] == "bad_message", r  # a rejection needs a reason
+            t0 = time.time()
+            r = await sup.req("clip.decide", clip=clip, approve=True, reason="akkoord")
+            assert r["type"] == "result" and r["clip"]["state"] == "approved", r
+            progress, done = [], None
+            while not done:
+                raw = json.loads(await asyncio.wait_for(pol.ws.recv(), 60))
+                for ev in raw.get("events", [raw]):
+                    if ev.get("event") == "clip.progress":
+                        progress.append(ev["progress"])
+                    if ev.get("event") == "clip.exported":
+                        done = ev["clip"]
+            u.log(f"export ready {time.time() - t0:.2f} s after approval; progress {progress}")
+            assert progress and progress[-1] == 1.0, progress
+            r = await sup.req("clip.decide", clip=clip, approve=True)
+            assert r["code"] == "not_found", r  # decided once
+            for c in (pol, sup):
+                await c.close()
+            return done
+        clip = run(t())
+        exp = clip["exports"][0]
+        assert exp["state"] == "ready" and len(exp["sha256"]) == 64, exp
+        # The requester downloads it; nobody else.
+        pol_cookie = self.cookie("pol")
+        status, headers, video = self.http("GET", exp["video_url"], {"Cookie": pol_cookie})
+        assert status == 200 and headers["Content-Type"] == "video/mp4" and len(video) == exp["bytes"], status
+        status, _, manifest = self.http("GET", exp["manifest_url"], {"Cookie": pol_cookie})
+        assert status == 200, status
+        assert self.http("GET", exp["video_url"], {"Cookie": self.cookie("sup")})[0] == 404
+        assert self.http("GET", exp["video_url"])[0] == 404
+        m = json.loads(manifest)
+        assert m["camera"] == "station-1" and m["case_ref"] == "PL0100-2026-4711", m
+        assert m["original_stream"] is True and m["transcoded"] is False and m["file"]["sha256"] == exp["sha256"], m
+        assert m["approved_by"] == "sup" and m["requested_by"] == "pol", m
+        # verify: 0 as exported, 1 after one flipped byte.
+        folder = os.path.join(self.dir, "download")
+        os.makedirs(folder, exist_ok=True)
+        mp4, man = os.path.join(folder, "clip.mp4"), os.path.join(folder, "clip.manifest.json")
+        open(mp4, "wb").write(video)
+        open(man, "wb").write(manifest)
+        status, _, pub = self.http("GET", "/files/export-key.pub")
+        assert status == 200 and len(pub.strip()) == 64, (status, pub)
+        key = os.path.join(folder, "key.pub")
+        open(key, "wb").write(pub)
+        r = subprocess.run([u.UITKIJK, "export", "verify", mp4, man, "--pubkey", key], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        bad = os.path.join(folder, "bad.mp4")
+        data = bytearray(video)
+        data[len(data) // 2] ^= 0x01
+        open(bad, "wb").write(data)
+        r = subprocess.run([u.UITKIJK, "export", "verify", bad, man, "--pubkey", key], capture_output=True, text=True)
+        assert r.returncode == 1 and "SHA-256" in (r.stdout + r.stderr), r.stdout + r.stderr
+        badman = os.path.join(folder, "bad.manifest.json")
+        open(badman, "w").write(manifest.decode().replace("PL0100-2026-4711", "PL0100-2026-4712"))
+        r = subprocess.run([u.UITKIJK, "export", "verify", mp4, badman, "--pubkey", key], capture_output=True, text=True)
+        assert r.returncode == 1 and "signature" in (r.stdout + r.stderr), r.stdout + r.stderr
+        # ffprobe: no errors.
+        p = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "json", mp4],
+                           capture_output=True, text=True)
+        assert p.returncode == 0 and p.stderr == "", p.stderr
+        # Audited: request, approval, export, downloads.
+        rows = subprocess.run(["sqlite3", os.path.join(self.dir, "data", "uitkijk.db"),
+                               "SELECT action FROM audit WHERE action LIKE 'clip_%' ORDER BY id"],
+                              capture_output=True, text=True).stdout.split()
+        assert rows[:3] == ["clip_requested", "clip_approved", "clip_exported"], rows
+        assert rows.count("clip_downloaded") == 2, rows
+
+
+if __name__ == "__main__":
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    ClipTests().run()
