@@ -231,6 +231,32 @@ if (ok) {
   });
 }
 
+if (ok) {
+  await step(`play back ${opt.h264} from 8 s ago: starts at that frame, x4, frame step`, async () => {
+    const at = Date.now() - 8000;
+    await page.evaluate(([cam, t]) => window.__uk.playback.open(cam, t), [opt.h264, at]);
+    await page.waitForFunction(() => Number(document.querySelector('#playback')?.dataset.framesPresented ?? 0) >= 5,
+      null, { timeout: 15_000, polling: 100 });
+    const first = await page.evaluate(() => Number(document.querySelector('#playback').dataset.frameWallMs));
+    // The first frames shown are those at the requested instant (the
+    // recording restarted after the camera was killed: allow for its gap).
+    assert(Math.abs(first - at) < 1500, `first frame shown ${first - at} ms from the requested instant`);
+    await page.click('#playback button[data-speed="4"]');
+    const rate = await page.evaluate(() => document.querySelector('#playback video').playbackRate);
+    assert(rate === 4, `playbackRate ${rate}`);
+    await page.click('#playback .pb-pause');
+    await page.waitForTimeout(300);
+    const t0 = await page.evaluate(() => document.querySelector('#playback video').currentTime);
+    await page.click('#playback .pb-next');
+    await page.waitForTimeout(300);
+    const t1 = await page.evaluate(() => document.querySelector('#playback video').currentTime);
+    assert(Math.abs(t1 - t0 - 0.04) < 0.005, `frame step moved ${t1 - t0} s`);
+    const spans = await page.locator('#playback .pb-timeline .pb-span').count();
+    assert(spans >= 1, 'the timeline shows no recording');
+    await shot('playback');
+  });
+}
+
 await step('the designations are shown (Aanwijzingen)', async () => {
   await page.locator('#designation-rows li.designation').first().waitFor({ timeout: 5_000 });
   const text = await page.locator('#designation-rows').textContent();

@@ -5,6 +5,7 @@ import { LiveGrid } from './live.js';
 import { Alerts } from './alerts.js';
 import { Coordination } from './coord.js';
 import { Rules } from './rules.js';
+import { Playback } from './playback.js';
 
 const $ = (id) => document.getElementById(id);
 const stateText = { recording: 'neemt op', down: 'storing', connecting: 'verbinden', stopped: 'gestopt' };
@@ -50,6 +51,21 @@ const coord = new Coordination({
 });
 hooks.coord = coord;
 const rules = new Rules($('rules'), request);
+const playback = new Playback($('playback'), {
+  request,
+  cameras: () => [...cameras.values()].map((c) => ({ camera: c.camera, name: c.name })),
+});
+hooks.playback = playback;
+
+/** #/playback?camera=ID&t=RFC3339: opens playback there (incident links). */
+function route() {
+  const m = location.hash.match(/^#\/playback\?(.*)$/);
+  if (!m || !session || !LIVE_ROLES.has(session.role)) return;
+  const q = new URLSearchParams(m[1]);
+  const t = Date.parse(q.get('t'));
+  if (q.get('camera') && !Number.isNaN(t)) playback.open(q.get('camera'), t).catch(() => {});
+}
+window.addEventListener('hashchange', route);
 
 function renderCameras() {
   const rows = $('camera-rows');
@@ -148,6 +164,7 @@ function showLogin() {
   grid.clear();
   $('login').hidden = false; $('cameras').hidden = true; $('logout').hidden = true; $('who').textContent = '';
   $('alerts-section').hidden = true; $('plans').hidden = true; $('rules').hidden = true;
+  $('playback').hidden = true;
 }
 
 function showConsole(s) {
@@ -156,7 +173,9 @@ function showConsole(s) {
   $('alerts-section').hidden = false;
   $('who').textContent = `${s.user} (${s.role})`;
   $('status').textContent = '';
-  refresh().then(() => grid.resume()).then(() => coord.load()).catch(() => {});
+  refresh().then(() => grid.resume()).then(() => coord.load()).catch(() => {}).then(() => {
+    if (LIVE_ROLES.has(s.role)) { playback.show(); route(); }
+  });
   rules.load().catch(() => {});
   // Alerts still active (servers without alerts.list answer unknown_type).
   request('alerts.list').then((r) => {
