@@ -5,6 +5,7 @@
 #include "uk-clips.h"
 #include "uk-export.h"
 #include "uk-segment.h"
+#include "uk-sha256.h"
 #include "uk-text.h"
 #include "uk-time.h"
 
@@ -450,17 +451,17 @@ file_sha256(const char *path, GError **error)
                 g_strerror(e));
     return NULL;
   }
-  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+  g_autoptr(UkSha256) sum = uk_sha256_new();
   g_autofree guint8 *buf = g_malloc(1 << 20);
   ssize_t n;
   while ((n = read(fd, buf, 1 << 20)) > 0)
-    g_checksum_update(sum, buf, n);
+    uk_sha256_update(sum, buf, n);
   close(fd);
   if (n < 0) {
     g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_IO, "cannot read %s", path);
     return NULL;
   }
-  return g_strdup(g_checksum_get_string(sum));
+  return g_strdup(uk_sha256_hex(sum));
 }
 
 gboolean

@@ -8,13 +8,13 @@
  *    the subtitle cues are decided before the output file exists, so that a
  *    missing or corrupt segment, an empty range or a change of stream
  *    parameters fails without writing anything.
- * 2. Copy: each segment is demuxed with libavformat's mov demuxer, its
- *    packets matched one for one (decode time and size) to the planned
- *    frames, and written by the mp4 muxer with new timestamps: never decoded.
- *    Packets before the pre-roll keyframe are skipped without being read
- *    (AVDISCARD_ALL). The muxer writes the moov at the front (faststart).
- * 3. Seal: SHA-256 of the finished file (read back: the muxer rewrites the
- *    front of the file last), fsync, rename over the output, fsync the folder.
+ * 2. Copy: each segment is demuxed with libavformat's mov demuxer (from the
+ *    pre-roll keyframe on: it seeks there), its packets matched one for one
+ *    (decode time and size) to the planned frames, and written by the mp4
+ *    muxer with new timestamps: never decoded. The moov goes in front, in
+ *    room the muxer reserves (see "output" below), and the SHA-256 of the
+ *    file is taken on a second thread while it is written.
+ * 3. Seal: fsync, rename over the output, fsync the folder.
  *
  * Output timeline (decode times in 90 kHz ticks):
  *   - within a segment, and across the boundary of two segments of one run
@@ -30,10 +30,10 @@
  *     edit list hides them, as `ffmpeg -ss T -i in -c copy` does.
  * Frame wall times are in the subtitle track, not in the sample timing: the
  * clip's time (camera media time) can differ from wall time by the camera's
- * drift (at most ~0.2 %, docs/TIME.md), while each cue says exactly when its
- * frame was shown. */
-#define _GNU_SOURCE /* sync_file_range */
+ * drift (tens to hundreds of ppm, docs/TIME.md), while each cue says exactly
+ * when its frame was shown. */
 #include "uk-export.h"
+#include "uk-sha256.h"
 
 #include "uk-fmp4.h"
 #include "uk-segment.h"
@@ -46,7 +46,6 @@
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,8 +57,8 @@ uk_export_error_quark(void)
 
 #define TIMESCALE 90000
 #define PROGRESS_INTERVAL_US (G_USEC_PER_SEC / 10)
-/* Share of the progress bar for muxing; the rest is hashing and syncing. */
-#define PROGRESS_MUX_SHARE 0.9
+/* Share of the progress bar for writing and hashing; the rest is syncing. */
+#define PROGRESS_SHARE 0.98
 #define HASH_CHUNK (1024 * 1024)
 #define COMMENT "uitkijk export, original stream, not transcoded"
 #define LOCAL_ZONE "Europe/Amsterdam"
@@ -379,34 +378,247 @@ static const guint8 tx3g_description[] = {
   0x00, 0x01, 0x05, 'S',  'e',  'r',  'i',  'f',  /* font 1, "Serif" */
 };
 
+/* ---- output: the muxer's file, and its hash while it is written ----
+ *
+ * The mp4 muxer writes the moov last. To have it in front without the
+ * faststart pass (which reads and rewrites the whole file), the muxer
+ * reserves room for it (its moov_size option), sized by a dry run; a second
+ * dry run with exactly that room gives the final bytes of the file's head
+ * (ftyp, moov, free, mdat header) before the real run starts. The real run
+ * then writes the head's room, then the media data strictly in order, then
+ * the head: so the SHA-256 can take the known head first and the media data
+ * as it is written, on a second thread, from the page cache. At the end the
+ * head the real run wrote is compared with the dry run's; if it differs (or
+ * the data was not written in order) the file is simply read back and
+ * hashed. The fsync runs while the hashing thread catches up (SHA-256 with
+ * the CPU's SHA instructions: uk-sha256.h). */
+
+#define SINK_BUFFER (1024 * 1024)
+
+typedef struct {
+  gboolean ready;   /* initialised (a zeroed Sink is not) */
+  int fd;           /* -1 in a dry run: nothing is written */
+  gint64 pos;       /* where the muxer writes next */
+  gint64 size;      /* bytes in the file */
+  gint64 head_end;  /* the media data starts here (0: not known yet) */
+  GByteArray *head; /* what was written below head_capture, as it stands */
+  gint64 head_capture;
+  int write_errno;
+
+  /* The hashing thread and what it shares with the muxer. */
+  GThread *thread;
+  UkSha256 *sum; /* the thread's, until it is joined */
+  GMutex lock;
+  GCond cond;
+  gint64 written_to; /* media data [head_end, written_to) is in the file */
+  gint64 hashed_to;
+  gboolean hash_done;    /* the thread has finished */
+  gboolean abort;        /* stop hashing (cancelled) */
+  GCond progress;        /* hashed_to or hash_done changed */
+  gboolean finished;     /* no more data is coming */
+  gboolean out_of_order; /* media data was written other than in order */
+  gboolean read_failed;
+} Sink;
+
+static void
+sink_init(Sink *k, int fd, gint64 head_capture)
+{
+  *k = (Sink){ .ready = TRUE, .fd = fd, .head_capture = head_capture };
+  k->head = g_byte_array_new();
+  g_mutex_init(&k->lock);
+  g_cond_init(&k->cond);
+  g_cond_init(&k->progress);
+}
+
+static gpointer
+sink_hash_thread(gpointer data)
+{
+  Sink *k = data;
+  g_autofree guint8 *buf = g_malloc(HASH_CHUNK);
+  gint64 at = k->head_end;
+  gboolean failed = FALSE, done = FALSE;
+  while (!done) {
+    /* A chunk at a time, or what is left once the muxer has finished. */
+    g_mutex_lock(&k->lock);
+    while (!k->finished && !k->abort && k->written_to - at < HASH_CHUNK)
+      g_cond_wait(&k->cond, &k->lock);
+    gint64 to = MIN(k->written_to, at + HASH_CHUNK);
+    gboolean last = k->finished && to == k->written_to;
+    gboolean abort = k->abort;
+    g_mutex_unlock(&k->lock);
+    while (at < to && !failed && !abort) {
+      ssize_t n = pread(k->fd, buf, to - at, at);
+      if (n < 0 && errno == EINTR)
+        continue;
+      failed = n <= 0;
+      if (!failed) {
+        uk_sha256_update(k->sum, buf, n);
+        at += n;
+      }
+    }
+    done = last || failed || abort;
+    g_mutex_lock(&k->lock);
+    k->hashed_to = at;
+    k->read_failed = failed || abort;
+    k->hash_done = done;
+    g_cond_broadcast(&k->progress);
+    g_mutex_unlock(&k->lock);
+  }
+  return NULL;
+}
+
+/* Starts hashing: @head (the file's head, from the dry run) first, then the
+ * media data from @head_end on as it is written. */
+static void
+sink_start_hashing(Sink *k, GByteArray *head, gint64 head_end)
+{
+  k->sum = uk_sha256_new();
+  uk_sha256_update(k->sum, head->data, head_end);
+  k->head_end = head_end;
+  k->written_to = head_end;
+  k->thread = g_thread_new("uk-export-hash", sink_hash_thread, k);
+}
+
+/* Stops the hashing thread; TRUE when it hashed the whole file, in order. */
+static gboolean
+sink_stop_hashing(Sink *k)
+{
+  if (!k->thread)
+    return FALSE;
+  g_mutex_lock(&k->lock);
+  k->finished = TRUE;
+  g_cond_signal(&k->cond);
+  g_mutex_unlock(&k->lock);
+  g_thread_join(g_steal_pointer(&k->thread));
+  return !k->out_of_order && !k->read_failed && k->hashed_to == k->size;
+}
+
+static void
+sink_clear(Sink *k)
+{
+  if (!k->ready)
+    return;
+  g_mutex_lock(&k->lock);
+  k->abort = TRUE; /* if still hashing, the export failed: stop at once */
+  g_mutex_unlock(&k->lock);
+  sink_stop_hashing(k);
+  g_clear_pointer(&k->sum, uk_sha256_free);
+  g_clear_pointer(&k->head, g_byte_array_unref);
+  g_mutex_clear(&k->lock);
+  g_cond_clear(&k->cond);
+  g_cond_clear(&k->progress);
+  k->ready = FALSE;
+}
+
+static int
+sink_write(void *opaque, uint8_t *buf, int n)
+{
+  Sink *k = opaque;
+  gint64 at = k->pos, end = at + n;
+  if (at < k->head_capture) {
+    gint64 upto = MIN(end, k->head_capture);
+    if ((gint64)k->head->len < upto) {
+      guint old = k->head->len;
+      g_byte_array_set_size(k->head, upto);
+      memset(k->head->data + old, 0, upto - old);
+    }
+    memcpy(k->head->data + at, buf, upto - at);
+  }
+  for (gint64 done = 0; k->fd >= 0 && done < n;) {
+    ssize_t w = pwrite(k->fd, buf + done, n - done, at + done);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0) {
+      k->write_errno = errno;
+      return AVERROR(errno);
+    }
+    done += w;
+  }
+  k->pos = end;
+  k->size = MAX(k->size, end);
+  if (k->thread && end > k->head_end) {
+    g_mutex_lock(&k->lock);
+    if (MAX(at, k->head_end) != k->written_to)
+      k->out_of_order = TRUE;
+    else
+      k->written_to = end;
+    g_cond_signal(&k->cond);
+    g_mutex_unlock(&k->lock);
+  }
+  return n;
+}
+
+static int64_t
+sink_seek(void *opaque, int64_t offset, int whence)
+{
+  Sink *k = opaque;
+  if (whence & AVSEEK_SIZE)
+    return k->size;
+  switch (whence & ~AVSEEK_FORCE) {
+    case SEEK_SET:
+      k->pos = offset;
+      break;
+    case SEEK_CUR:
+      k->pos += offset;
+      break;
+    case SEEK_END:
+      k->pos = k->size + offset;
+      break;
+    default:
+      return AVERROR(EINVAL);
+  }
+  return k->pos;
+}
+
 /* ---- muxing ---- */
 
 typedef struct {
   const UkExportOptions *o;
   Plan plan;
   LocalClock clock;
+  AVCodecParameters *video; /* from the first segment's demuxer */
+  AVRational frame_rate;
   gchar *part_path;
-  AVFormatContext *oc;
+  int part_fd;
   gboolean part_created;
+  AVFormatContext *oc; /* the muxer of the current pass */
+  gboolean dry;        /* that pass is a dry run */
+  Sink sink;           /* and its output */
+  guint8 *zeros;       /* a dry run's packet data */
   AVPacket *pkt;
   GString *text;
   guint frames_written;
   guint frames_total;
+  gint64 expected_bytes; /* the file's size, from the dry run */
   gint64 last_progress_us;
 } Export;
 
 static void
-export_clear(Export *e)
+close_output(Export *e)
 {
   if (e->oc) {
-    if (e->oc->pb)
-      avio_closep(&e->oc->pb);
+    AVIOContext *pb = e->oc->pb;
     avformat_free_context(e->oc);
     e->oc = NULL;
+    if (pb) {
+      av_freep(&pb->buffer);
+      avio_context_free(&pb);
+    }
   }
+  sink_clear(&e->sink);
+}
+
+static void
+export_clear(Export *e)
+{
+  close_output(e);
+  if (e->part_fd >= 0)
+    close(e->part_fd);
   if (e->part_created)
     g_unlink(e->part_path);
   av_packet_free(&e->pkt);
+  avcodec_parameters_free(&e->video);
+  g_free(e->zeros);
   plan_clear(&e->plan);
   local_clock_clear(&e->clock);
   g_clear_pointer(&e->part_path, g_free);
@@ -432,6 +644,17 @@ set_av_error(GError **error, gint code, int averr, const char *fmt, ...)
   return FALSE;
 }
 
+static gboolean
+set_output_error(Export *e, int averr, GError **error)
+{
+  if (e->sink.write_errno) {
+    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_OUTPUT, "cannot write %s: %s", e->part_path,
+                g_strerror(e->sink.write_errno));
+    return FALSE;
+  }
+  return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, averr, "cannot write %s", e->part_path);
+}
+
 static void
 report_progress(Export *e, double fraction, gboolean force)
 {
@@ -444,38 +667,221 @@ report_progress(Export *e, double fraction, gboolean force)
   e->o->progress(CLAMP(fraction, 0.0, 1.0), e->o->progress_data);
 }
 
+/* While muxing: the frames written, or the bytes hashed if that is less
+ * (hashing is the slower part). */
+static void
+report_mux_progress(Export *e)
+{
+  if (!e->o->progress || g_get_monotonic_time() - e->last_progress_us < PROGRESS_INTERVAL_US)
+    return;
+  double f = (double)e->frames_written / e->frames_total;
+  if (e->sink.thread) {
+    g_mutex_lock(&e->sink.lock);
+    f = MIN(f, (double)e->sink.hashed_to / MAX(e->expected_bytes, 1));
+    g_mutex_unlock(&e->sink.lock);
+  }
+  report_progress(e, PROGRESS_SHARE * f, FALSE);
+}
+
+/* After muxing: lets the hashing thread finish, reporting its progress. */
+static void
+wait_for_hash(Export *e)
+{
+  Sink *k = &e->sink;
+  if (!k->thread)
+    return;
+  g_mutex_lock(&k->lock);
+  k->finished = TRUE;
+  g_cond_signal(&k->cond);
+  while (!k->hash_done) {
+    if (g_cancellable_is_cancelled(e->o->cancellable)) {
+      k->abort = TRUE;
+      g_cond_signal(&k->cond);
+    }
+    g_cond_wait_until(&k->progress, &k->lock, g_get_monotonic_time() + PROGRESS_INTERVAL_US);
+    double f = (double)k->hashed_to / MAX(k->size, 1);
+    g_mutex_unlock(&k->lock);
+    report_progress(e, PROGRESS_SHARE * f, FALSE);
+    g_mutex_lock(&k->lock);
+  }
+  g_mutex_unlock(&k->lock);
+}
+
 static int
 interrupt_cb(void *data)
 {
   return data && g_cancellable_is_cancelled(data);
 }
 
-/* Creates the output's two streams, its metadata, opens the .part file and
- * writes the header. */
+/* ---- input: a segment file for the mov demuxer ----
+ *
+ * Read through our own AVIOContext: pread at the demuxer's position, with the
+ * file's size known once (the file protocol asks fstat for it at every
+ * top-level box: three times a frame), and a small buffer, since the
+ * demuxer reads ~150 bytes of boxes per fragment and then skips the data
+ * (packets larger than the buffer are read straight into the packet). */
+
+#define INPUT_BUFFER 4096
+
+typedef struct {
+  AVFormatContext *ic;
+  AVIOContext *pb;
+  int fd;
+  gint64 pos, size;
+} Input;
+
+static int
+input_read(void *opaque, uint8_t *buf, int n)
+{
+  Input *in = opaque;
+  if (in->pos >= in->size)
+    return AVERROR_EOF;
+  ssize_t r;
+  do
+    r = pread(in->fd, buf, n, in->pos);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return AVERROR(errno);
+  if (r == 0)
+    return AVERROR_EOF;
+  in->pos += r;
+  return r;
+}
+
+static int64_t
+input_seek(void *opaque, int64_t offset, int whence)
+{
+  Input *in = opaque;
+  if (whence & AVSEEK_SIZE)
+    return in->size;
+  switch (whence & ~AVSEEK_FORCE) {
+    case SEEK_SET:
+      in->pos = offset;
+      break;
+    case SEEK_CUR:
+      in->pos += offset;
+      break;
+    case SEEK_END:
+      in->pos = in->size + offset;
+      break;
+    default:
+      return AVERROR(EINVAL);
+  }
+  return in->pos;
+}
+
+static void
+input_close(Input *in)
+{
+  avformat_close_input(&in->ic);
+  if (in->pb) {
+    av_freep(&in->pb->buffer);
+    avio_context_free(&in->pb);
+  }
+  if (in->fd >= 0)
+    close(in->fd);
+  in->fd = -1;
+}
+
+/* Opens @path with the mov demuxer: packets as stored, no parser, no
+ * timestamp guessing. @in must stay where it is until input_close(). */
 static gboolean
-open_output(Export *e, const AVCodecParameters *video, AVRational frame_rate, GError **error)
+input_open(Input *in, const char *path, GCancellable *cancellable, GError **error)
+{
+  *in = (Input){ .fd = open(path, O_RDONLY | O_CLOEXEC) };
+  struct stat st;
+  if (in->fd < 0 || fstat(in->fd, &st) != 0) {
+    int err = errno;
+    input_close(in);
+    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_SEGMENT, "cannot read %s: %s", path,
+                g_strerror(err));
+    return FALSE;
+  }
+  in->size = st.st_size;
+  guint8 *buffer = av_malloc(INPUT_BUFFER);
+  in->pb = buffer ? avio_alloc_context(buffer, INPUT_BUFFER, 0, in, input_read, NULL, input_seek)
+                  : NULL;
+  in->ic = in->pb ? avformat_alloc_context() : NULL;
+  if (!in->ic) {
+    if (!in->pb)
+      av_free(buffer);
+    input_close(in);
+    return set_av_error(error, UK_EXPORT_ERROR_SEGMENT, AVERROR(ENOMEM), "segment %s", path);
+  }
+  in->ic->pb = in->pb;
+  in->ic->flags |= AVFMT_FLAG_CUSTOM_IO | AVFMT_FLAG_NOPARSE | AVFMT_FLAG_NOFILLIN;
+  in->ic->interrupt_callback.callback = interrupt_cb;
+  in->ic->interrupt_callback.opaque = cancellable;
+  int ret = avformat_open_input(&in->ic, path, av_find_input_format("mov"), NULL);
+  if (ret < 0) {
+    input_close(in);
+    return set_av_error(error, UK_EXPORT_ERROR_SEGMENT, ret, "segment %s", path);
+  }
+  return TRUE;
+}
+
+/* Reads the stream parameters from the first segment written. */
+static gboolean
+probe_video(Export *e, GError **error)
+{
+  const Segment *seg = &g_array_index(e->plan.segs, Segment, seg_of(&e->plan, e->plan.preroll));
+  Input in;
+  if (!input_open(&in, seg->path, e->o->cancellable, error))
+    return FALSE;
+  AVFormatContext *ic = in.ic;
+  AVStream *ist = ic->nb_streams > 0 ? ic->streams[0] : NULL;
+  gboolean ok = ist && ist->codecpar->codec_type == AVMEDIA_TYPE_VIDEO
+                && (ist->codecpar->codec_id == AV_CODEC_ID_H264
+                    || ist->codecpar->codec_id == AV_CODEC_ID_HEVC);
+  if (ok) {
+    e->video = avcodec_parameters_alloc();
+    ok = e->video && avcodec_parameters_copy(e->video, ist->codecpar) >= 0;
+    e->frame_rate = ist->avg_frame_rate.num ? ist->avg_frame_rate : ist->r_frame_rate;
+  }
+  input_close(&in);
+  if (!ok)
+    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_SEGMENT,
+                "segment %s: no H.264 or H.265 video track", seg->path);
+  return ok;
+}
+
+/* Sets up a muxer writing to the sink (with @fd; -1 for a dry run), with room
+ * for a moov of @reserve bytes in front, and writes the header. */
+static gboolean
+open_output(Export *e, int fd, gint reserve, GError **error)
 {
   const UkExportOptions *o = e->o;
-  int ret = avformat_alloc_output_context2(&e->oc, NULL, "mp4", e->part_path);
+  sink_init(&e->sink, fd, 32 + reserve + 4096);
+  int ret = avformat_alloc_output_context2(&e->oc, NULL, "mp4", NULL);
   if (ret < 0)
     return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, ret, "cannot set up the mp4 muxer");
   AVFormatContext *oc = e->oc;
-  oc->interrupt_callback.callback = interrupt_cb;
-  oc->interrupt_callback.opaque = o->cancellable;
+  guint8 *buffer = av_malloc(SINK_BUFFER);
+  oc->pb = buffer
+               ? avio_alloc_context(buffer, SINK_BUFFER, 1, &e->sink, NULL, sink_write, sink_seek)
+               : NULL;
+  if (!oc->pb) {
+    av_free(buffer);
+    return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, AVERROR(ENOMEM), "cannot set up output");
+  }
+  oc->flags |= AVFMT_FLAG_CUSTOM_IO;
+  oc->flush_packets = 0; /* write in SINK_BUFFER pieces, not a syscall per packet */
+  /* A dry run's media data need not pass through the buffer. */
+  oc->pb->direct = fd < 0;
 
   AVStream *vs = avformat_new_stream(oc, NULL);
   AVStream *ss = avformat_new_stream(oc, NULL);
-  if (!vs || !ss || avcodec_parameters_copy(vs->codecpar, video) < 0)
+  if (!vs || !ss || avcodec_parameters_copy(vs->codecpar, e->video) < 0)
     return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, AVERROR(ENOMEM), "cannot add streams");
   vs->time_base = (AVRational){ 1, TIMESCALE };
-  vs->avg_frame_rate = frame_rate;
+  vs->avg_frame_rate = e->frame_rate;
   vs->disposition = AV_DISPOSITION_DEFAULT;
 
   AVCodecParameters *sp = ss->codecpar;
   sp->codec_type = AVMEDIA_TYPE_SUBTITLE;
   sp->codec_id = AV_CODEC_ID_MOV_TEXT;
-  sp->width = video->width;
-  sp->height = video->height;
+  sp->width = e->video->width;
+  sp->height = e->video->height;
   sp->extradata = av_mallocz(sizeof tx3g_description + AV_INPUT_BUFFER_PADDING_SIZE);
   if (!sp->extradata)
     return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, AVERROR(ENOMEM), "cannot add streams");
@@ -497,18 +903,34 @@ open_output(Export *e, const AVCodecParameters *video, AVRational frame_rate, GE
   if (o->title && *o->title)
     av_dict_set(&oc->metadata, "title", o->title, 0);
 
-  ret = avio_open2(&oc->pb, e->part_path, AVIO_FLAG_WRITE, &oc->interrupt_callback, NULL);
-  if (ret < 0)
-    return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, ret, "cannot write %s", e->part_path);
-  e->part_created = TRUE;
-
   AVDictionary *opts = NULL;
-  av_dict_set(&opts, "movflags", "+faststart", 0);
+  av_dict_set_int(&opts, "moov_size", reserve, 0);
   av_dict_set(&opts, "use_editlist", "1", 0);
   ret = avformat_write_header(oc, &opts);
   av_dict_free(&opts);
   if (ret < 0)
-    return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, ret, "cannot write %s", e->part_path);
+    return set_output_error(e, ret, error);
+  avio_flush(oc->pb);
+  if (oc->pb->error < 0)
+    return set_output_error(e, oc->pb->error, error);
+  e->sink.head_end = e->sink.pos; /* ftyp, the room, the mdat header */
+  return TRUE;
+}
+
+/* Writes the trailer (the moov into its room) and flushes. */
+static gboolean
+finish_output(Export *e, GError **error)
+{
+  int ret = av_write_trailer(e->oc);
+  if (ret >= 0) {
+    avio_flush(e->oc->pb);
+    ret = e->oc->pb->error;
+  }
+  if (ret < 0) {
+    if (g_cancellable_set_error_if_cancelled(e->o->cancellable, error))
+      return FALSE;
+    return set_output_error(e, ret, error);
+  }
   return TRUE;
 }
 
@@ -519,7 +941,7 @@ write_cue(Export *e, gint64 pts, gint64 duration, GError **error)
   gsize len = MIN(e->text->len, G_MAXUINT16);
   int ret = av_new_packet(e->pkt, 2 + len);
   if (ret < 0)
-    return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, ret, "cannot write %s", e->part_path);
+    return set_output_error(e, ret, error);
   e->pkt->data[0] = len >> 8;
   e->pkt->data[1] = len & 0xff;
   memcpy(e->pkt->data + 2, e->text->str, len);
@@ -531,11 +953,13 @@ write_cue(Export *e, gint64 pts, gint64 duration, GError **error)
   ret = av_write_frame(e->oc, e->pkt);
   av_packet_unref(e->pkt);
   if (ret < 0)
-    return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, ret, "cannot write %s", e->part_path);
+    return set_output_error(e, ret, error);
   return TRUE;
 }
 
-/* Writes the planned frame refs[i], whose packet is e->pkt, and its cues. */
+/* Writes the planned frame refs[i], whose data is in e->pkt, and its cues.
+ * Everything but the data comes from the plan, so that a dry run and the
+ * real one give the muxer the same packets. */
 static gboolean
 write_frame(Export *e, guint i, GError **error)
 {
@@ -550,12 +974,12 @@ write_frame(Export *e, guint i, GError **error)
   pkt->pts = dts + f->cts_90k;
   pkt->duration = duration;
   pkt->pos = -1;
-  pkt->flags &= AV_PKT_FLAG_KEY;
+  pkt->flags = f->key ? AV_PKT_FLAG_KEY : 0;
   av_packet_rescale_ts(pkt, (AVRational){ 1, TIMESCALE }, e->oc->streams[0]->time_base);
   int ret = av_write_frame(e->oc, pkt);
   av_packet_unref(pkt);
   if (ret < 0)
-    return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, ret, "cannot write %s", e->part_path);
+    return set_output_error(e, ret, error);
   e->frames_written++;
   if (i < p->first)
     return TRUE;
@@ -590,33 +1014,21 @@ copy_segment(Export *e, guint s, guint from, guint to, GError **error)
   guint first_index = g_array_index(p->refs, Ref, from).index;
   guint last_index = g_array_index(p->refs, Ref, to).index;
 
-  AVFormatContext *ic = avformat_alloc_context();
-  if (!ic)
-    return set_av_error(error, UK_EXPORT_ERROR_SEGMENT, AVERROR(ENOMEM), "segment %s", seg->path);
-  /* Packets as stored: no parser, no timestamp guessing. */
-  ic->flags |= AVFMT_FLAG_NOPARSE | AVFMT_FLAG_NOFILLIN;
-  ic->interrupt_callback.callback = interrupt_cb;
-  ic->interrupt_callback.opaque = e->o->cancellable;
-  int ret = avformat_open_input(&ic, seg->path, av_find_input_format("mov"), NULL);
-  if (ret < 0)
-    return set_av_error(error, UK_EXPORT_ERROR_SEGMENT, ret, "segment %s", seg->path);
+  Input in;
+  if (!input_open(&in, seg->path, e->o->cancellable, error))
+    return FALSE;
+  AVFormatContext *ic = in.ic;
+  int ret;
   gboolean ok = FALSE;
   AVStream *ist = ic->nb_streams > 0 ? ic->streams[0] : NULL;
   if (!ist || ist->codecpar->codec_type != AVMEDIA_TYPE_VIDEO
-      || (ist->codecpar->codec_id != AV_CODEC_ID_H264
-          && ist->codecpar->codec_id != AV_CODEC_ID_HEVC)) {
-    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_SEGMENT,
-                "segment %s: no H.264 or H.265 video track", seg->path);
+      || ist->codecpar->codec_id != e->video->codec_id) {
+    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_SEGMENT, "segment %s: no %s video track",
+                seg->path, e->video->codec_id == AV_CODEC_ID_HEVC ? "H.265" : "H.264");
     goto out;
   }
   for (guint n = 1; n < ic->nb_streams; n++)
     ic->streams[n]->discard = AVDISCARD_ALL;
-
-  if (!e->oc) {
-    AVRational rate = ist->avg_frame_rate.num ? ist->avg_frame_rate : ist->r_frame_rate;
-    if (!open_output(e, ist->codecpar, rate, error))
-      goto out;
-  }
 
   const GArray *frames = seg->contents->frames;
   /* Start at the pre-roll keyframe rather than read what comes before it:
@@ -653,7 +1065,7 @@ copy_segment(Export *e, guint s, guint from, guint to, GError **error)
         k++;
     }
     const UkFrame *f = &g_array_index(frames, UkFrame, k);
-    if (dts != f->dts_90k || (k >= first_index && (guint)e->pkt->size != f->size)) {
+    if (dts != f->dts_90k || (guint)e->pkt->size != f->size) {
       g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_SEGMENT,
                   "segment %s, frame %u: the demuxer read decode time %" G_GINT64_FORMAT
                   " and %d bytes, the file's index says %" G_GINT64_FORMAT " and %u",
@@ -669,67 +1081,104 @@ copy_segment(Export *e, guint s, guint from, guint to, GError **error)
     if (!write_frame(e, from + (k - first_index), error))
       goto out;
     k++;
-    report_progress(e, PROGRESS_MUX_SHARE * e->frames_written / e->frames_total, FALSE);
+    report_mux_progress(e);
   }
   ok = TRUE;
 out:
-  avformat_close_input(&ic);
+  input_close(&in);
   return ok;
 }
 
-/* Reads the finished file back for its SHA-256 and size, and fsyncs it. The
- * muxer writes the front of the file (the moov) last, so the hash cannot be
- * taken while writing. */
+/* Muxes the whole clip: for real, from the segments; in a dry run, packets
+ * of the planned sizes with no data worth reading. */
 static gboolean
-seal(Export *e, UkExportResult *r, GError **error)
+mux_clip(Export *e, GError **error)
 {
-  int fd = open(e->part_path, O_RDONLY | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    int err = errno;
-    if (fd >= 0)
-      close(fd);
-    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_OUTPUT, "cannot read back %s: %s",
-                e->part_path, g_strerror(err));
-    return FALSE;
+  Plan *p = &e->plan;
+  e->frames_written = 0;
+  for (guint i = p->preroll; i <= p->last;) {
+    guint s = seg_of(p, i), j = i;
+    while (j < p->last && seg_of(p, j + 1) == s)
+      j++;
+    if (!e->dry) {
+      if (!copy_segment(e, s, i, j, error))
+        return FALSE;
+    } else {
+      for (guint k = i; k <= j; k++) {
+        e->pkt->data = e->zeros;
+        e->pkt->size = frame_of(p, k)->size;
+        if (!write_frame(e, k, error))
+          return FALSE;
+      }
+    }
+    i = j + 1;
   }
-  /* Start writing the pages back now, so that the fsync below waits less. */
-  sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  /* Hash the page cache in place (no copy through read()). */
-  gsize size = st.st_size;
-  const guint8 *map = size ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
-  if (map == MAP_FAILED) {
-    int err = errno;
-    close(fd);
-    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_OUTPUT, "cannot read back %s: %s",
-                e->part_path, g_strerror(err));
-    return FALSE;
+  return finish_output(e, error);
+}
+
+static guint32
+read_be32(const guint8 *p)
+{
+  return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
+}
+
+/* A dry run with room @reserve for the moov: fills @head with the file's
+ * head as it will be (up to where the media data starts, *@head_end) and
+ * *@moov_size. (transfer full) */
+static gboolean
+dry_run(Export *e, gint reserve, GByteArray **head, gint64 *head_end, gint *moov_size,
+        GError **error)
+{
+  e->dry = TRUE;
+  gboolean ok = open_output(e, -1, reserve, error) && mux_clip(e, error);
+  e->dry = FALSE;
+  if (ok) {
+    /* ftyp, then the moov at the front of its room. */
+    const guint8 *d = e->sink.head->data;
+    gsize len = e->sink.head->len;
+    guint32 ftyp = len >= 8 ? read_be32(d) : 0;
+    ok = ftyp + 8 <= len && memcmp(d + ftyp + 4, "moov", 4) == 0 && (gint64)len >= e->sink.head_end;
+    if (ok) {
+      *moov_size = read_be32(d + ftyp);
+      *head_end = e->sink.head_end;
+      e->expected_bytes = e->sink.size;
+      *head = g_byte_array_ref(e->sink.head);
+    } else {
+      g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_OUTPUT,
+                  "the mp4 muxer did not put the moov where it was asked to");
+    }
   }
-  if (map)
-    madvise((void *)map, size, MADV_SEQUENTIAL);
-  g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-  gboolean cancelled = FALSE;
-  for (gsize done = 0; done < size && !cancelled; done += HASH_CHUNK) {
-    g_checksum_update(sum, map + done, MIN(HASH_CHUNK, size - done));
-    report_progress(e, PROGRESS_MUX_SHARE + (1 - PROGRESS_MUX_SHARE) * 0.9 * done / size, FALSE);
-    cancelled = g_cancellable_is_cancelled(e->o->cancellable);
+  close_output(e);
+  return ok;
+}
+
+/* Room for the moov in a first dry run: more than it can take (sample
+ * tables at most ~44 bytes a sample, plus boxes and metadata). */
+static gint
+moov_bound(const Export *e)
+{
+  guint64 samples = 2 * (guint64)(e->plan.last - e->plan.preroll + 1) + 16;
+  guint64 bound = 65536 + 64 * samples + (e->video ? e->video->extradata_size : 0)
+                  + (e->o->title ? strlen(e->o->title) : 0);
+  return (gint)MIN(bound, (guint64)G_MAXINT / 2);
+}
+
+/* Hashes a finished file by reading it back (the fallback). */
+static gboolean
+hash_file(int fd, gint64 size, gchar **sha256)
+{
+  g_autoptr(UkSha256) sum = uk_sha256_new();
+  g_autofree guint8 *buf = g_malloc(HASH_CHUNK);
+  for (gint64 at = 0; at < size;) {
+    ssize_t n = pread(fd, buf, MIN(HASH_CHUNK, size - at), at);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return FALSE;
+    uk_sha256_update(sum, buf, n);
+    at += n;
   }
-  if (map)
-    munmap((void *)map, size);
-  if (cancelled) {
-    close(fd);
-    return !g_cancellable_set_error_if_cancelled(e->o->cancellable, error);
-  }
-  int rc = fsync(fd);
-  int err = errno;
-  close(fd);
-  if (rc != 0) {
-    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_OUTPUT, "cannot sync %s: %s", e->part_path,
-                g_strerror(err));
-    return FALSE;
-  }
-  r->sha256 = g_strdup(g_checksum_get_string(sum));
-  r->bytes = size;
+  *sha256 = g_strdup(uk_sha256_hex(sum));
   return TRUE;
 }
 
@@ -754,43 +1203,80 @@ uk_export_clip(const UkExportOptions *o, UkExportResult *r, GError **error)
   }
   if (g_cancellable_set_error_if_cancelled(o->cancellable, error))
     return FALSE;
-  /* libavformat logs to stderr; keep its chatter (the faststart pass) out. */
+  /* libavformat logs to stderr; keep its chatter out. */
   if (av_log_get_level() == AV_LOG_INFO)
     av_log_set_level(AV_LOG_WARNING);
 
-  g_auto(Export) e = { .o = o };
+  g_auto(Export) e = { .o = o, .part_fd = -1 };
   local_clock_init(&e.clock);
-  if (!plan_make(o, &e.plan, error))
+  if (!plan_make(o, &e.plan, error) || !probe_video(&e, error))
     return FALSE;
   Plan *p = &e.plan;
   e.part_path = g_strconcat(o->out_path, ".part", NULL);
   e.pkt = av_packet_alloc();
   e.text = g_string_sized_new(128);
   e.frames_total = p->last - p->preroll + 1;
+  guint32 biggest = 0;
+  for (guint i = p->preroll; i <= p->last; i++)
+    biggest = MAX(biggest, frame_of(p, i)->size);
+  e.zeros = g_malloc0(biggest + AV_INPUT_BUFFER_PADDING_SIZE);
   report_progress(&e, 0.0, TRUE);
 
-  /* Each segment in turn, from the pre-roll keyframe to the last frame shown. */
-  for (guint i = p->preroll; i <= p->last;) {
-    guint s = seg_of(p, i), j = i;
-    while (j < p->last && seg_of(p, j + 1) == s)
-      j++;
-    if (!copy_segment(&e, s, i, j, error))
-      return FALSE;
-    i = j + 1;
-  }
-  int ret = av_write_trailer(e.oc);
-  if (ret < 0) {
-    if (g_cancellable_set_error_if_cancelled(o->cancellable, error))
-      return FALSE;
-    return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, ret, "cannot write %s", e.part_path);
-  }
-  ret = avio_closep(&e.oc->pb);
-  if (ret < 0)
-    return set_av_error(error, UK_EXPORT_ERROR_OUTPUT, ret, "cannot write %s", e.part_path);
-
-  UkExportResult out = { 0 };
-  if (!seal(&e, &out, error))
+  /* Two dry runs: how big the moov is, then the head with exactly that room. */
+  g_autoptr(GByteArray) head = NULL;
+  gint64 head_end = 0;
+  gint moov = 0;
+  if (!dry_run(&e, moov_bound(&e), &head, &head_end, &moov, error))
     return FALSE;
+  gint reserve = moov + 8; /* the moov and an empty free box */
+  g_clear_pointer(&head, g_byte_array_unref);
+  if (!dry_run(&e, reserve, &head, &head_end, &moov, error))
+    return FALSE;
+
+  e.part_fd = open(e.part_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (e.part_fd < 0) {
+    int err = errno;
+    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_OUTPUT, "cannot write %s: %s", e.part_path,
+                g_strerror(err));
+    return FALSE;
+  }
+  e.part_created = TRUE;
+  if (!open_output(&e, e.part_fd, reserve, error))
+    return FALSE;
+  if (e.sink.head_end == head_end)
+    sink_start_hashing(&e.sink, head, head_end);
+  if (!mux_clip(&e, error))
+    return FALSE;
+
+  /* The file is complete: sync it while the hashing thread catches up. The
+   * hash is the dry run's head and the data as written, if the head came out
+   * the same; else the file is read back. */
+  int sync_errno = fsync(e.part_fd) == 0 ? 0 : errno;
+  UkExportResult out = { 0 };
+  wait_for_hash(&e);
+  if (g_cancellable_set_error_if_cancelled(o->cancellable, error))
+    return FALSE;
+  gboolean streamed = sink_stop_hashing(&e.sink);
+  gint64 size = e.sink.size;
+  if (streamed && (gint64)e.sink.head->len >= head_end
+      && memcmp(e.sink.head->data, head->data, head_end) == 0)
+    out.sha256 = g_strdup(uk_sha256_hex(e.sink.sum));
+  if (!sync_errno && !out.sha256 && !hash_file(e.part_fd, size, &out.sha256)) {
+    int err = errno;
+    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_OUTPUT, "cannot read back %s: %s",
+                e.part_path, g_strerror(err));
+    return FALSE;
+  }
+  close_output(&e);
+  if (sync_errno == 0 && close(e.part_fd) != 0)
+    sync_errno = errno;
+  e.part_fd = -1;
+  if (sync_errno) {
+    g_set_error(error, UK_EXPORT_ERROR, UK_EXPORT_ERROR_OUTPUT, "cannot sync %s: %s", e.part_path,
+                g_strerror(sync_errno));
+    uk_export_result_clear(&out);
+    return FALSE;
+  }
   if (g_cancellable_set_error_if_cancelled(o->cancellable, error)) {
     uk_export_result_clear(&out);
     return FALSE;
@@ -816,6 +1302,7 @@ uk_export_clip(const UkExportOptions *o, UkExportResult *r, GError **error)
   const UkTrackInfo *track = &g_array_index(p->segs, Segment, seg_of(p, p->first)).contents->track;
   out.first_frame_90k = ff->wall_90k;
   out.end_90k = shown_until(p, p->last);
+  out.bytes = size;
   out.frames_shown = p->last - p->first + 1;
   out.frames_written = e.frames_written;
   out.gaps = g_array_new(FALSE, FALSE, sizeof(UkExportGap));

@@ -16,7 +16,7 @@ packages="build-essential cmake pkg-config clang-format
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
   libavformat-dev libavcodec-dev libavutil-dev ffmpeg
   libwebsockets-dev libwebsockets-evlib-glib python3 python3-websockets curl
-  clang libclang-rt-14-dev openssl chromium"
+  clang libclang-rt-14-dev openssl libssl-dev chromium"
 # The browser test (tests/it_browser.py) drives Debian's chromium with
 # playwright-core from npm; node and npm come from Debian only when the
 # machine has no npm yet (a nodesource nodejs bundles its own npm, which
