@@ -98,7 +98,7 @@ typedef struct {
                              is non-zero */
 
   /* [retention] */
-  guint footage_days; /* 1..28, default 28 (Gemeentewet art. 151c lid 9: at most four weeks) */
+  guint footage_days;     /* 1..28, default 28 (Gemeentewet art. 151c lid 9: at most four weeks) */
   guint export_link_days; /* 1..90, default 14: how long a clip export can be downloaded */
 
   /* [incidents] */

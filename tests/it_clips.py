@@ -3,7 +3,6 @@ legal basis, four-eyes approval, the export (remuxed, never transcoded) with
 its progress and signed manifest, the download for the requester only, every
 step audited, and `uitkijk export verify` catching one flipped byte."""
 import asyncio
-import http.client
 import json
 import os
 import subprocess
@@ -35,18 +34,10 @@ class ClipTests(u.Tests):
             p.stop()
 
     def http(self, method, path, headers=None, body=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, {k.title(): v for k, v in r.getheaders()}, data
+        return u.http(self.port, method, path, headers, body)
 
     def cookie(self, user):
-        status, headers, _ = self.http("POST", "/login", {"Content-Type": "application/json"},
-                                       json.dumps({"user": user, "password": password(user)}))
-        assert status == 200, status
-        return headers["Set-Cookie"].split(";")[0]
+        return u.session_cookie(self.port, user)
 
     def test_request_approve_export_verify(self):
         segs = [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]

@@ -3,7 +3,6 @@ websocket (audited), the granted segment files over HTTP with byte ranges
 (206, Content-Range, 416), for the grant's user's session only; the timeline's
 recorded spans, gaps and incidents."""
 import asyncio
-import http.client
 import json
 import os
 import subprocess
@@ -35,18 +34,10 @@ class PlaybackTests(u.Tests):
             p.stop()
 
     def http(self, method, path, headers=None, body=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        c.close()
-        return r.status, {k.title(): v for k, v in r.getheaders()}, data
+        return u.http(self.port, method, path, headers, body)
 
     def cookie(self, user):
-        status, headers, _ = self.http("POST", "/login", {"Content-Type": "application/json"},
-                                       json.dumps({"user": user, "password": password(user)}))
-        assert status == 200, status
-        return headers["Set-Cookie"].split(";")[0]
+        return u.session_cookie(self.port, user)
 
     def test_playback_grant_and_ranges(self):
         cookie = self.cookie("op")

@@ -111,6 +111,25 @@ def write_config(folder, cameras, segment_seconds=60, listen_port=None, extra=""
     return path
 
 
+def http(port, method, path, headers=None, body=None, timeout=30):
+    """One HTTP request to the daemon: (status, headers with Title-Case names, body bytes)."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, {k.title(): v for k, v in r.getheaders()}, data
+
+
+def session_cookie(port, user):
+    """Logs @user in over POST /login: the "uk_session=..." cookie."""
+    status, headers, _ = http(port, "POST", "/login", {"Content-Type": "application/json"},
+                              json.dumps({"user": user, "password": f"wachtwoord-{user}"}))
+    assert status == 200, status
+    return headers["Set-Cookie"].split(";")[0]
+
+
 def add_users(config, users):
     """users: (name, role, areas or None); the password is "wachtwoord-NAME"
     (it_console.password)."""

@@ -30,12 +30,12 @@ struct _UkConsole {
   GHashTable *live;            /* camera id -> LiveHub (uk-console-live.c) */
   UkConsoleLiveFunc live_func; /* turns a recorder's live stream on and off */
   gpointer live_data;
-  gchar *dummy_hash;          /* for logins with unknown names (console_dummy_hash) */
-  GPtrArray *outbox;          /* (element-type Outgoing) pushes not yet sent (ukc_broadcast) */
-  GSource *outbox_source;     /* the timeout source that sends them */
-  UkWatch *watch;             /* claims, presence, alerts (uk-console-watch.c) */
-  GHashTable *presence_dirty; /* set of areas whose presence changed since the last push */
-  GHashTable *grants;         /* playback token -> Grant (uk-console-playback.c) */
+  gchar *dummy_hash;               /* for logins with unknown names (console_dummy_hash) */
+  GPtrArray *outbox;               /* (element-type Outgoing) pushes not yet sent (ukc_broadcast) */
+  GSource *outbox_source;          /* the timeout source that sends them */
+  UkWatch *watch;                  /* claims, presence, alerts (uk-console-watch.c) */
+  GHashTable *presence_dirty;      /* set of areas whose presence changed since the last push */
+  GHashTable *grants;              /* playback token -> Grant (uk-console-playback.c) */
   UkConsoleExportFunc export_func; /* clip exports (uk-console-clips.c) */
   gpointer export_data;
   gchar *export_key_path;
