@@ -62,7 +62,7 @@ class ClipTests(u.Tests):
             r = await pol.req("clip.decide", clip=clip, approve=True)
             assert r["code"] == "forbidden", r  # the requester cannot approve
             r = await sup.req("clip.decide", clip=clip, approve=False)
-            assert r["code"] == "bad_message", r  # a rejection needs a reason
+            assert r["code"] == "bad_message", r  # a decision needs a reason
             t0 = time.time()
             r = await sup.req("clip.decide", clip=clip, approve=True, reason="akkoord")
             assert r["type"] == "result" and r["clip"]["state"] == "approved", r
@@ -76,7 +76,7 @@ class ClipTests(u.Tests):
                         done = ev["clip"]
             u.log(f"export ready {time.time() - t0:.2f} s after approval; progress {progress}")
             assert progress and progress[-1] == 1.0, progress
-            r = await sup.req("clip.decide", clip=clip, approve=True)
+            r = await sup.req("clip.decide", clip=clip, approve=True, reason="nogmaals")
             assert r["code"] == "not_found", r  # decided once
             for c in (pol, sup):
                 await c.close()

@@ -213,8 +213,8 @@ ukc_handle_clip_decide(Request *req)
     return;
   }
   gboolean approve = json_node_get_boolean(ap);
-  if (!approve && (!reason || !*reason)) {
-    req_error(req, "bad_message", "a rejection needs a 'reason'");
+  if (!reason || !*reason) {
+    req_error(req, "bad_message", "a decision needs a 'reason'");
     return;
   }
   if (g_strcmp0(r->requested_by, req->user->name) == 0) {
