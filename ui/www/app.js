@@ -56,6 +56,7 @@ const playback = new Playback($('playback'), {
   cameras: () => [...cameras.values()].map((c) => ({ camera: c.camera, name: c.name })),
 });
 hooks.playback = playback;
+hooks.request = request;
 
 /** #/playback?camera=ID&t=RFC3339: opens playback there (incident links). */
 function route() {
