@@ -110,10 +110,19 @@ prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
             assert r["type"] == "result" and r["designation"]["active"], r
             assert r["designation"]["live_watch_now"], r
             t0 = time.time()
+            op = await self.client("op")
             u.wait_until("centrum-1 recording", lambda: u.recordings(self.config, "centrum-1")["segments"], 20, 0.5)
             u.log(f"centrum-1 recorded {time.time() - t0:.1f} s after its designation was saved")
+            # In its live-watch window nobody watches centrum-1: the area's
+            # operators are told (camera.unwatched).
+            while True:
+                raw = json.loads(await asyncio.wait_for(op.ws.recv(), 20))
+                evs = raw.get("events", [raw])
+                if any(e.get("event") == "alert" and e["alert"]["kind"] == "camera.unwatched"
+                       and e["alert"]["camera"] == "centrum-1" for e in evs):
+                    break
+            u.log(f"camera.unwatched for the live-watch window {time.time() - t0:.1f} s after saving")
             # Withdrawal stops recording within 2 s: no byte is written after.
-            op = await self.client("op")
             r = await priv.req("designation.withdraw", designation="centrum-event")
             assert r["type"] == "result" and r["designation"]["withdrawn"], r
             withdrawn = time.time()
