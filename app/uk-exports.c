@@ -166,27 +166,6 @@ on_progress(double fraction, gpointer data)
   g_main_context_invoke(j->context, progress_main, p);
 }
 
-static void
-append_time(GString *out, const char *name, gint64 t_90k)
-{
-  g_autofree gchar *t = t_90k ? uk_time_format_rfc3339(t_90k) : NULL;
-  g_string_append_printf(out, ",\"%s\":", name);
-  if (t)
-    uk_json_append_string(out, t);
-  else
-    g_string_append(out, "null");
-}
-
-static void
-append_str(GString *out, const char *name, const char *value)
-{
-  g_string_append_printf(out, ",\"%s\":", name);
-  if (value)
-    uk_json_append_string(out, value);
-  else
-    g_string_append(out, "null");
-}
-
 /* The manifest's text, signed (see uk-exports.h). */
 static gchar *
 manifest_text(Job *j)
@@ -194,15 +173,15 @@ manifest_text(Job *j)
   const UkExportResult *r = &j->result;
   g_autoptr(GString) m = g_string_new("{\"format\":\"uitkijk-export-manifest/1\"");
   g_string_append_printf(m, ",\"clip\":%" G_GINT64_FORMAT, j->request_id);
-  append_str(m, "camera", j->camera);
-  append_str(m, "camera_name", j->camera_name);
-  append_str(m, "area", j->area);
-  append_str(m, "area_name", j->area_name);
-  append_str(m, "location", j->location);
-  append_time(m, "requested_from", j->from_90k);
-  append_time(m, "requested_to", j->to_90k);
-  append_time(m, "first_frame", r->first_frame_90k);
-  append_time(m, "end", r->end_90k);
+  uk_json_member_string(m, "camera", j->camera);
+  uk_json_member_string(m, "camera_name", j->camera_name);
+  uk_json_member_string(m, "area", j->area);
+  uk_json_member_string(m, "area_name", j->area_name);
+  uk_json_member_string(m, "location", j->location);
+  uk_json_member_time(m, "requested_from", j->from_90k);
+  uk_json_member_time(m, "requested_to", j->to_90k);
+  uk_json_member_time(m, "first_frame", r->first_frame_90k);
+  uk_json_member_time(m, "end", r->end_90k);
   g_string_append_printf(m, ",\"frames\":%u,\"gaps\":[", r->frames_shown);
   for (guint i = 0; r->gaps && i < r->gaps->len; i++) {
     const UkExportGap *g = &g_array_index(r->gaps, UkExportGap, i);
@@ -211,25 +190,28 @@ manifest_text(Job *j)
     g_string_append_printf(m, "%s{\"start\":\"%s\",\"end\":\"%s\"}", i ? "," : "", a, b);
   }
   g_string_append(m, "]");
-  append_str(m, "time_source",
-             "uitkijk's server clock (UTC) at each frame's arrival, with the least network "
-             "delay followed and the camera clock's drift slewed out (docs/TIME.md); every "
-             "frame's wall time is in the file's subtitle track");
+  uk_json_member_string(
+      m, "time_source",
+      "uitkijk's server clock (UTC) at each frame's arrival, with the least network "
+      "delay followed and the camera clock's drift slewed out (docs/TIME.md); every "
+      "frame's wall time is in the file's subtitle track");
   g_string_append(m, ",\"estimated_clock_offset_ms\":0");
-  append_str(m, "clock_offset_note",
-             "frame times follow the server clock within a frame interval; the server clock's "
-             "own offset from UTC (NTP) is not measured here");
+  uk_json_member_string(
+      m, "clock_offset_note",
+      "frame times follow the server clock within a frame interval; the server clock's "
+      "own offset from UTC (NTP) is not measured here");
   g_string_append(m, ",\"original_stream\":true,\"transcoded\":false");
-  append_str(m, "codec", r->codec);
+  uk_json_member_string(m, "codec", r->codec);
   g_string_append_printf(m, ",\"width\":%d,\"height\":%d", r->width, r->height);
   g_autofree gchar *base = g_path_get_basename(j->out_abs);
   g_string_append(m, ",\"file\":{\"name\":");
   uk_json_append_string(m, base);
   g_string_append_printf(m, ",\"bytes\":%" G_GUINT64_FORMAT ",\"sha256\":\"%s\"}", r->bytes,
                          r->sha256);
+  g_string_append_c(m, ',');
   g_string_append(m, j->meta_json); /* requester, approver, case, basis, purpose */
-  append_time(m, "created", uk_time_now_90k());
-  append_str(m, "generator", "uitkijk " PROJECT_VERSION);
+  uk_json_member_time(m, "created", uk_time_now_90k());
+  uk_json_member_string(m, "generator", "uitkijk " PROJECT_VERSION);
   /* Sign {BODY}, then close the same text with the signature. */
   g_string_append_c(m, '}');
   guint8 sig[crypto_sign_BYTES];
@@ -322,18 +304,19 @@ static gchar *
 request_meta(const UkClipRequest *r)
 {
   GString *m = g_string_new(NULL);
-  append_str(m, "requested_by", r->requested_by);
-  append_time(m, "requested", r->requested_90k);
-  append_str(m, "approved_by", r->decided_by);
-  append_time(m, "approved", r->decided_90k);
-  append_str(m, "case_ref", r->case_ref);
-  append_str(m, "legal_basis",
-             g_str_equal(r->legal_basis, "sv-126nd")
-                 ? "vordering art. 126nd Wetboek van Strafvordering"
-                 : "verstrekking Wet politiegegevens art. 15/16 (beelden cameratoezicht art. 151c "
-                   "Gemeentewet)");
-  append_str(m, "vordering_ref", r->vordering_ref);
-  append_str(m, "purpose", r->purpose);
+  uk_json_member_string(m, "requested_by", r->requested_by);
+  uk_json_member_time(m, "requested", r->requested_90k);
+  uk_json_member_string(m, "approved_by", r->decided_by);
+  uk_json_member_time(m, "approved", r->decided_90k);
+  uk_json_member_string(m, "case_ref", r->case_ref);
+  uk_json_member_string(
+      m, "legal_basis",
+      g_str_equal(r->legal_basis, "sv-126nd")
+          ? "vordering art. 126nd Wetboek van Strafvordering"
+          : "verstrekking Wet politiegegevens art. 15/16 (beelden cameratoezicht art. 151c "
+            "Gemeentewet)");
+  uk_json_member_string(m, "vordering_ref", r->vordering_ref);
+  uk_json_member_string(m, "purpose", r->purpose);
   return g_string_free(m, FALSE);
 }
 

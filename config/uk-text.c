@@ -1,6 +1,8 @@
 /* uk-text: JSON string literals and CSV fields. */
 #include "uk-text.h"
 
+#include "uk-time.h"
+
 #include <string.h>
 
 void
@@ -44,4 +46,58 @@ uk_csv_append_field(GString *out, const char *value, gboolean last)
     g_string_append_c(out, *p);
   }
   g_string_append(out, last ? "\"\r\n" : "\",");
+}
+
+void
+uk_json_member(GString *out, const char *name)
+{
+  char last = out->len ? out->str[out->len - 1] : 0;
+  if (last != '{' && last != '[' && last != 0)
+    g_string_append_c(out, ',');
+  uk_json_append_string(out, name);
+  g_string_append_c(out, ':');
+}
+
+void
+uk_json_member_string(GString *out, const char *name, const char *value)
+{
+  uk_json_member(out, name);
+  if (value)
+    uk_json_append_string(out, value);
+  else
+    g_string_append(out, "null");
+}
+
+void
+uk_json_member_time(GString *out, const char *name, gint64 t_90k)
+{
+  g_autofree gchar *t = t_90k ? uk_time_format_rfc3339(t_90k) : NULL;
+  uk_json_member_string(out, name, t);
+}
+
+void
+uk_json_member_strings(GString *out, const char *name, const GPtrArray *values)
+{
+  uk_json_member(out, name);
+  g_string_append_c(out, '[');
+  for (guint i = 0; values && i < values->len; i++) {
+    if (i)
+      g_string_append_c(out, ',');
+    uk_json_append_string(out, values->pdata[i]);
+  }
+  g_string_append_c(out, ']');
+}
+
+void
+uk_json_member_raw(GString *out, const char *name, const char *json)
+{
+  uk_json_member(out, name);
+  g_string_append(out, json && *json ? json : "null");
+}
+
+void
+uk_json_member_bool(GString *out, const char *name, gboolean value)
+{
+  uk_json_member(out, name);
+  g_string_append(out, value ? "true" : "false");
 }

@@ -20,36 +20,36 @@ static void
 append_clip(GString *out, const UkClipRequest *r)
 {
   g_string_append_c(out, '{');
-  ukc_json_member(out, "clip");
+  uk_json_member(out, "clip");
   g_string_append_printf(out, "%" G_GINT64_FORMAT, r->id);
-  ukc_json_string(out, "state", r->decision ? r->decision : "requested");
-  ukc_json_time(out, "from", r->from_90k);
-  ukc_json_time(out, "to", r->to_90k);
-  ukc_json_string(out, "case_ref", r->case_ref);
-  ukc_json_string(out, "legal_basis", r->legal_basis);
-  ukc_json_string(out, "vordering_ref", r->vordering_ref);
-  ukc_json_string(out, "purpose", r->purpose);
-  ukc_json_string(out, "requested_by", r->requested_by);
-  ukc_json_time(out, "requested", r->requested_90k);
-  ukc_json_string(out, "decided_by", r->decided_by);
-  ukc_json_time(out, "decided", r->decided_90k);
-  ukc_json_string(out, "decision_reason", r->decision_reason);
-  ukc_json_member(out, "exports");
+  uk_json_member_string(out, "state", r->decision ? r->decision : "requested");
+  uk_json_member_time(out, "from", r->from_90k);
+  uk_json_member_time(out, "to", r->to_90k);
+  uk_json_member_string(out, "case_ref", r->case_ref);
+  uk_json_member_string(out, "legal_basis", r->legal_basis);
+  uk_json_member_string(out, "vordering_ref", r->vordering_ref);
+  uk_json_member_string(out, "purpose", r->purpose);
+  uk_json_member_string(out, "requested_by", r->requested_by);
+  uk_json_member_time(out, "requested", r->requested_90k);
+  uk_json_member_string(out, "decided_by", r->decided_by);
+  uk_json_member_time(out, "decided", r->decided_90k);
+  uk_json_member_string(out, "decision_reason", r->decision_reason);
+  uk_json_member(out, "exports");
   g_string_append_c(out, '[');
   for (guint i = 0; i < r->exports->len; i++) {
     const UkClipExport *e = r->exports->pdata[i];
     if (i)
       g_string_append_c(out, ',');
     g_string_append_c(out, '{');
-    ukc_json_string(out, "camera", e->camera);
-    ukc_json_string(out, "area", e->area);
-    ukc_json_string(out, "state", e->state);
-    ukc_json_string(out, "sha256", e->sha256);
-    ukc_json_member(out, "bytes");
+    uk_json_member_string(out, "camera", e->camera);
+    uk_json_member_string(out, "area", e->area);
+    uk_json_member_string(out, "state", e->state);
+    uk_json_member_string(out, "sha256", e->sha256);
+    uk_json_member(out, "bytes");
     g_string_append_printf(out, "%" G_GINT64_FORMAT, e->bytes);
-    ukc_json_string(out, "error", e->error);
-    ukc_json_time(out, "finished", e->finished_90k);
-    ukc_json_time(out, "expires", e->expires_90k);
+    uk_json_member_string(out, "error", e->error);
+    uk_json_member_time(out, "finished", e->finished_90k);
+    uk_json_member_time(out, "expires", e->expires_90k);
     gboolean ready = g_strcmp0(e->state, "ready") == 0;
     g_autofree gchar *video
         = ready ? g_strdup_printf("/files/clip/%" G_GINT64_FORMAT "/%s/video", r->id, e->camera)
@@ -57,8 +57,8 @@ append_clip(GString *out, const UkClipRequest *r)
     g_autofree gchar *manifest
         = ready ? g_strdup_printf("/files/clip/%" G_GINT64_FORMAT "/%s/manifest", r->id, e->camera)
                 : NULL;
-    ukc_json_string(out, "video_url", video);
-    ukc_json_string(out, "manifest_url", manifest);
+    uk_json_member_string(out, "video_url", video);
+    uk_json_member_string(out, "manifest_url", manifest);
     g_string_append_c(out, '}');
   }
   g_string_append(out, "]}");
@@ -81,8 +81,8 @@ static void
 push_clip(UkConsole *console, const char *event, const UkClipRequest *r)
 {
   g_autoptr(GString) ev = g_string_new("{\"type\":\"event\"");
-  ukc_json_string(ev, "event", event);
-  ukc_json_member(ev, "clip");
+  uk_json_member_string(ev, "event", event);
+  uk_json_member(ev, "clip");
   append_clip(ev, r);
   g_string_append_c(ev, '}');
   g_autoptr(GPtrArray) areas = clip_areas(r);
@@ -95,7 +95,7 @@ static void
 reply_clip(Request *req, const UkClipRequest *r)
 {
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "clip");
+  uk_json_member(out, "clip");
   append_clip(out, r);
   ukc_finish_text(req, out);
 }
@@ -105,11 +105,11 @@ audit_clip(UkConsole *console, const char *actor, const char *action, const UkCl
            const char *camera, const char *extra)
 {
   g_autoptr(GString) detail = g_string_new("{");
-  ukc_json_member(detail, "clip");
+  uk_json_member(detail, "clip");
   g_string_append_printf(detail, "%" G_GINT64_FORMAT, r->id);
-  ukc_json_string(detail, "case_ref", r->case_ref);
-  ukc_json_string(detail, "legal_basis", r->legal_basis);
-  ukc_json_string(detail, "purpose", r->purpose);
+  uk_json_member_string(detail, "case_ref", r->case_ref);
+  uk_json_member_string(detail, "legal_basis", r->legal_basis);
+  uk_json_member_string(detail, "purpose", r->purpose);
   if (extra) {
     g_string_append_c(detail, ',');
     g_string_append(detail, extra);
@@ -249,7 +249,7 @@ ukc_handle_clips_list(Request *req)
   }
   gboolean all = req->user->role == UK_ROLE_PRIVACY;
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "clips");
+  uk_json_member(out, "clips");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = 0; i < list->len; i++) {
@@ -292,10 +292,10 @@ uk_console_clip_progress(UkConsole *console, gint64 id, const char *camera, doub
   if (!r)
     return;
   g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"clip.progress\"");
-  ukc_json_member(ev, "clip");
+  uk_json_member(ev, "clip");
   g_string_append_printf(ev, "%" G_GINT64_FORMAT, id);
-  ukc_json_string(ev, "camera", camera);
-  ukc_json_member(ev, "progress");
+  uk_json_member_string(ev, "camera", camera);
+  uk_json_member(ev, "progress");
   g_string_append_printf(ev, "%.2f", fraction);
   g_string_append_c(ev, '}');
   g_autoptr(GPtrArray) areas = clip_areas(r);

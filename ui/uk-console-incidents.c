@@ -67,89 +67,51 @@ playback_link(const UkIncident *i)
   return g_strdup_printf("/#/playback?camera=%s&t=%s&incident=%" G_GINT64_FORMAT, cam, t, i->id);
 }
 
-/* Members of a JSON object written straight into @out (this is on the
- * acknowledgement path of every incident: no builder, no reparse). Each
- * helper writes ',"name":value', @out's object already begun. */
-static void
-member(GString *out, const char *name)
-{
-  if (out->len && out->str[out->len - 1] != '{')
-    g_string_append_c(out, ',');
-  g_string_append_c(out, '"');
-  g_string_append(out, name);
-  g_string_append(out, "\":");
-}
-
-static void
-member_string(GString *out, const char *name, const char *value)
-{
-  member(out, name);
-  if (value)
-    uk_json_append_string(out, value);
-  else
-    g_string_append(out, "null");
-}
-
-static void
-member_time(GString *out, const char *name, gint64 t_90k)
-{
-  g_autofree gchar *t = t_90k ? uk_time_format_rfc3339(t_90k) : NULL;
-  member_string(out, name, t);
-}
-
-/* @json: a JSON text this program stored (arrays, change values). */
-static void
-member_json(GString *out, const char *name, const char *json)
-{
-  member(out, name);
-  g_string_append(out, json && *json ? json : "null");
-}
-
 static void
 incident_json(GString *out, UkConsole *console, const UkIncident *i)
 {
   const UkAreaConfig *area = uk_config_find_area(console->config, i->area);
   g_string_append_c(out, '{');
-  member(out, "incident");
+  uk_json_member(out, "incident");
   g_string_append_printf(out, "%" G_GINT64_FORMAT, i->id);
-  member_string(out, "area", i->area);
-  member_string(out, "area_name", area ? area->name : NULL);
-  member_string(out, "camera", i->camera);
-  member_json(out, "cameras", i->cameras_json);
-  member_time(out, "position", i->position_90k);
-  member_string(out, "source", i->source);
-  member_time(out, "frame_time", i->frame_path ? i->frame_90k : 0);
-  member(out, "frame_pts_s");
+  uk_json_member_string(out, "area", i->area);
+  uk_json_member_string(out, "area_name", area ? area->name : NULL);
+  uk_json_member_string(out, "camera", i->camera);
+  uk_json_member_raw(out, "cameras", i->cameras_json);
+  uk_json_member_time(out, "position", i->position_90k);
+  uk_json_member_string(out, "source", i->source);
+  uk_json_member_time(out, "frame_time", i->frame_path ? i->frame_90k : 0);
+  uk_json_member(out, "frame_pts_s");
   if (i->frame_path) {
     gchar num[G_ASCII_DTOSTR_BUF_SIZE];
     g_string_append(out, g_ascii_dtostr(num, sizeof num, i->frame_pts_90k / (double)UK_TIME_HZ));
   } else {
     g_string_append(out, "null");
   }
-  member_string(out, "category", i->category);
-  member_string(out, "severity", i->severity);
-  member_string(out, "description", i->description);
-  member_json(out, "actions", i->actions_json);
-  member_string(out, "status", i->status ? i->status : "open");
-  member_time(out, "created", i->created_90k);
-  member_string(out, "created_by", i->created_by);
-  member(out, "changes");
+  uk_json_member_string(out, "category", i->category);
+  uk_json_member_string(out, "severity", i->severity);
+  uk_json_member_string(out, "description", i->description);
+  uk_json_member_raw(out, "actions", i->actions_json);
+  uk_json_member_string(out, "status", i->status ? i->status : "open");
+  uk_json_member_time(out, "created", i->created_90k);
+  uk_json_member_string(out, "created_by", i->created_by);
+  uk_json_member(out, "changes");
   g_string_append_printf(out, "%d", i->changes);
   g_autofree gchar *link = playback_link(i);
-  member_string(out, "playback", link);
+  uk_json_member_string(out, "playback", link);
   if (i->history) {
-    member(out, "history");
+    uk_json_member(out, "history");
     g_string_append_c(out, '[');
     for (guint k = 0; k < i->history->len; k++) {
       UkIncidentChange *c = i->history->pdata[k];
       if (k)
         g_string_append_c(out, ',');
       g_string_append_c(out, '{');
-      member_time(out, "time", c->time_90k);
-      member_string(out, "author", c->author);
-      member_string(out, "field", c->field);
-      member_json(out, "value", c->value);
-      member_string(out, "note", c->note);
+      uk_json_member_time(out, "time", c->time_90k);
+      uk_json_member_string(out, "author", c->author);
+      uk_json_member_string(out, "field", c->field);
+      uk_json_member_raw(out, "value", c->value);
+      uk_json_member_string(out, "note", c->note);
       g_string_append_c(out, '}');
     }
     g_string_append_c(out, ']');

@@ -83,16 +83,16 @@ static void
 append_gaps(GString *out, UkConsole *console, const char *camera, gint64 from, gint64 to)
 {
   g_autoptr(GPtrArray) gaps = uk_store_gaps(console->store, camera, from, to, NULL);
-  ukc_json_member(out, "gaps");
+  uk_json_member(out, "gaps");
   g_string_append_c(out, '[');
   for (guint i = 0; gaps && i < gaps->len; i++) {
     const UkGapRow *g = gaps->pdata[i];
     if (i)
       g_string_append_c(out, ',');
     g_string_append_c(out, '{');
-    ukc_json_time(out, "start", g->start_90k);
-    ukc_json_time(out, "end", g->end_90k);
-    ukc_json_string(out, "reason", g->reason);
+    uk_json_member_time(out, "start", g->start_90k);
+    uk_json_member_time(out, "end", g->end_90k);
+    uk_json_member_string(out, "reason", g->reason);
     g_string_append_c(out, '}');
   }
   g_string_append_c(out, ']');
@@ -106,7 +106,7 @@ append_incidents(GString *out, Request *req, const char *camera, gint64 from, gi
   UkIncidentQuery q
       = { .areas = areas, .from_90k = from, .to_90k = to, .camera = camera, .limit = 500 };
   g_autoptr(GPtrArray) rows = uk_store_incidents_query(console->store, &q, NULL);
-  ukc_json_member(out, "incidents");
+  uk_json_member(out, "incidents");
   g_string_append_c(out, '[');
   if (!(ROLE(req->user->role) & INCIDENT_READ_ROLES))
     g_clear_pointer(&rows, g_ptr_array_unref); /* the police liaison sees no incident log */
@@ -115,12 +115,12 @@ append_incidents(GString *out, Request *req, const char *camera, gint64 from, gi
     if (i)
       g_string_append_c(out, ',');
     g_string_append_c(out, '{');
-    ukc_json_member(out, "incident");
+    uk_json_member(out, "incident");
     g_string_append_printf(out, "%" G_GINT64_FORMAT, inc->id);
-    ukc_json_time(out, "time", inc->frame_path ? inc->frame_90k : inc->position_90k);
-    ukc_json_string(out, "category", inc->category);
-    ukc_json_string(out, "severity", inc->severity);
-    ukc_json_string(out, "status", inc->status);
+    uk_json_member_time(out, "time", inc->frame_path ? inc->frame_90k : inc->position_90k);
+    uk_json_member_string(out, "category", inc->category);
+    uk_json_member_string(out, "severity", inc->severity);
+    uk_json_member_string(out, "status", inc->status);
     g_string_append_c(out, '}');
   }
   g_string_append_c(out, ']');
@@ -137,10 +137,10 @@ ukc_handle_timeline(Request *req)
   const char *camera = req->camera->id;
   g_autoptr(GPtrArray) recs = uk_store_recordings(console->store, camera, from, to, NULL);
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_string(out, "camera", camera);
-  ukc_json_time(out, "from", from);
-  ukc_json_time(out, "to", to);
-  ukc_json_member(out, "recorded");
+  uk_json_member_string(out, "camera", camera);
+  uk_json_member_time(out, "from", from);
+  uk_json_member_time(out, "to", to);
+  uk_json_member(out, "recorded");
   g_string_append_c(out, '[');
   gint64 span_start = 0, span_end = 0, now = uk_time_now_90k();
   gboolean first = TRUE;
@@ -157,8 +157,8 @@ ukc_handle_timeline(Request *req)
         g_string_append_c(out, ',');
       first = FALSE;
       g_string_append_c(out, '{');
-      ukc_json_time(out, "start", MAX(span_start, from));
-      ukc_json_time(out, "end", MIN(span_end, to));
+      uk_json_member_time(out, "start", MAX(span_start, from));
+      uk_json_member_time(out, "end", MIN(span_end, to));
       g_string_append_c(out, '}');
     }
     if (r) {
@@ -197,11 +197,11 @@ ukc_handle_playback_open(Request *req)
   g->expires_us = g_get_monotonic_time() + (gint64)PLAYBACK_GRANT_S * G_USEC_PER_SEC;
 
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_string(out, "camera", camera);
-  ukc_json_time(out, "from", from);
-  ukc_json_time(out, "to", to);
-  ukc_json_string(out, "token", token);
-  ukc_json_member(out, "segments");
+  uk_json_member_string(out, "camera", camera);
+  uk_json_member_time(out, "from", from);
+  uk_json_member_time(out, "to", to);
+  uk_json_member_string(out, "token", token);
+  uk_json_member(out, "segments");
   g_string_append_c(out, '[');
   gint64 now = uk_time_now_90k();
   for (guint i = 0; i < recs->len; i++) {
@@ -211,14 +211,14 @@ ukc_handle_playback_open(Request *req)
       g_string_append_c(out, ',');
     g_string_append_c(out, '{');
     g_autofree gchar *url = g_strdup_printf("/files/pb/%s/%s", token, r->path);
-    ukc_json_string(out, "url", url);
-    ukc_json_time(out, "start", r->start_90k);
-    ukc_json_time(out, "end", r->end_90k ? r->end_90k : now);
-    ukc_json_member(out, "complete");
+    uk_json_member_string(out, "url", url);
+    uk_json_member_time(out, "start", r->start_90k);
+    uk_json_member_time(out, "end", r->end_90k ? r->end_90k : now);
+    uk_json_member(out, "complete");
     g_string_append(out, r->complete ? "true" : "false");
-    ukc_json_member(out, "frames");
+    uk_json_member(out, "frames");
     g_string_append_printf(out, "%" G_GINT64_FORMAT, r->frames);
-    ukc_json_string(out, "codec", r->codec);
+    uk_json_member_string(out, "codec", r->codec);
     g_string_append_c(out, '}');
   }
   g_string_append_c(out, ']');

@@ -143,13 +143,8 @@ void ukc_push(UkConsole *console, const GPtrArray *areas, guint roles, const GPt
 void ukc_broadcast(UkConsole *console, const char *area, guint roles, const char *event_json);
 void ukc_outbox_schedule(UkConsole *console);
 
-/* JSON written straight into a GString (uk-console-watch.c): each adds
- * ',"name":value' (no comma after '{' or '['); ukc_finish_text sends a
- * result whose members are @members. */
-void ukc_json_member(GString *out, const char *name);
-void ukc_json_string(GString *out, const char *name, const char *value);
-void ukc_json_time(GString *out, const char *name, gint64 t_90k);
-void ukc_json_strings(GString *out, const char *name, const GPtrArray *values);
+/* Sends a result whose members (written with uk_json_member and friends,
+ * uk-text.h) are @members (uk-console-watch.c). */
 void ukc_finish_text(Request *req, GString *members);
 
 /* The user id of a live session cookie, or 0. */

@@ -19,13 +19,6 @@ sees_area(const Request *req, const char *area, gint64 now)
   return (ALL_AREAS_ROLES & ROLE(req->user->role)) || uk_user_may_area(req->user, area, now);
 }
 
-static void
-ukc_json_bool(GString *out, const char *name, gboolean value)
-{
-  ukc_json_member(out, name);
-  g_string_append(out, value ? "true" : "false");
-}
-
 /* ---- designations ---- */
 
 static void
@@ -40,25 +33,25 @@ append_designation(GString *out, const UkDesignation *d, gint64 now)
     in_window = uk_watch_windows_contain(windows, now, NULL);
   }
   g_string_append_c(out, '{');
-  ukc_json_string(out, "designation", d->id);
-  ukc_json_string(out, "area", d->area);
-  ukc_json_string(out, "kind", d->kind);
-  ukc_json_string(out, "decision", d->decision);
-  ukc_json_string(out, "decided_by", d->decided_by);
-  ukc_json_time(out, "valid_from", d->valid_from_90k);
-  ukc_json_time(out, "valid_until", d->valid_until_90k);
-  ukc_json_string(out, "live_watch", d->live_watch);
-  ukc_json_string(out, "live_watch_text", described);
-  ukc_json_string(out, "dpia", d->dpia);
-  ukc_json_bool(out, "signage", d->signage);
-  ukc_json_bool(out, "active", why == NULL);
-  ukc_json_string(out, "inactive_reason", why);
-  ukc_json_bool(out, "live_watch_now", why == NULL && in_window);
-  ukc_json_time(out, "withdrawn", d->withdrawn_90k);
-  ukc_json_string(out, "withdrawn_by", d->withdrawn_by);
-  ukc_json_string(out, "source", d->source);
-  ukc_json_time(out, "changed", d->changed_90k);
-  ukc_json_string(out, "changed_by", d->changed_by);
+  uk_json_member_string(out, "designation", d->id);
+  uk_json_member_string(out, "area", d->area);
+  uk_json_member_string(out, "kind", d->kind);
+  uk_json_member_string(out, "decision", d->decision);
+  uk_json_member_string(out, "decided_by", d->decided_by);
+  uk_json_member_time(out, "valid_from", d->valid_from_90k);
+  uk_json_member_time(out, "valid_until", d->valid_until_90k);
+  uk_json_member_string(out, "live_watch", d->live_watch);
+  uk_json_member_string(out, "live_watch_text", described);
+  uk_json_member_string(out, "dpia", d->dpia);
+  uk_json_member_bool(out, "signage", d->signage);
+  uk_json_member_bool(out, "active", why == NULL);
+  uk_json_member_string(out, "inactive_reason", why);
+  uk_json_member_bool(out, "live_watch_now", why == NULL && in_window);
+  uk_json_member_time(out, "withdrawn", d->withdrawn_90k);
+  uk_json_member_string(out, "withdrawn_by", d->withdrawn_by);
+  uk_json_member_string(out, "source", d->source);
+  uk_json_member_time(out, "changed", d->changed_90k);
+  uk_json_member_string(out, "changed_by", d->changed_by);
   g_string_append_c(out, '}');
 }
 
@@ -75,7 +68,7 @@ ukc_handle_designations_list(Request *req)
     return;
   }
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "designations");
+  uk_json_member(out, "designations");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = 0; i < list->len; i++) {
@@ -88,7 +81,7 @@ ukc_handle_designations_list(Request *req)
     append_designation(out, d, now);
   }
   g_string_append(out, "]");
-  ukc_json_member(out, "risk_areas");
+  uk_json_member(out, "risk_areas");
   g_string_append_c(out, '[');
   first = TRUE;
   for (guint i = 0; i < risks->len; i++) {
@@ -99,14 +92,14 @@ ukc_handle_designations_list(Request *req)
       g_string_append_c(out, ',');
     first = FALSE;
     g_string_append_c(out, '{');
-    ukc_json_string(out, "risk_area", r->id);
-    ukc_json_string(out, "area", r->area);
-    ukc_json_string(out, "decision", r->decision);
-    ukc_json_string(out, "prosecutor", r->prosecutor);
-    ukc_json_time(out, "valid_from", r->valid_from_90k);
-    ukc_json_time(out, "valid_until", r->valid_until_90k);
-    ukc_json_bool(out, "active", r->valid_from_90k <= now && now < r->valid_until_90k);
-    ukc_json_bool(out, "enables_cameras", FALSE);
+    uk_json_member_string(out, "risk_area", r->id);
+    uk_json_member_string(out, "area", r->area);
+    uk_json_member_string(out, "decision", r->decision);
+    uk_json_member_string(out, "prosecutor", r->prosecutor);
+    uk_json_member_time(out, "valid_from", r->valid_from_90k);
+    uk_json_member_time(out, "valid_until", r->valid_until_90k);
+    uk_json_member_bool(out, "active", r->valid_from_90k <= now && now < r->valid_until_90k);
+    uk_json_member_bool(out, "enables_cameras", FALSE);
     g_string_append_c(out, '}');
   }
   g_string_append_c(out, ']');
@@ -117,7 +110,7 @@ static void
 reply_designation(Request *req, const UkDesignation *d)
 {
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "designation");
+  uk_json_member(out, "designation");
   append_designation(out, d, uk_time_now_90k());
   ukc_finish_text(req, out);
 }
@@ -237,24 +230,24 @@ static void
 append_hold(GString *out, const UkHold *h, gint64 now)
 {
   g_string_append_c(out, '{');
-  ukc_json_member(out, "hold");
+  uk_json_member(out, "hold");
   g_string_append_printf(out, "%" G_GINT64_FORMAT, h->id);
-  ukc_json_string(out, "state", uk_hold_state(h, now));
-  ukc_json_strings(out, "cameras", h->cameras);
-  ukc_json_time(out, "from", h->from_90k);
-  ukc_json_time(out, "to", h->to_90k);
-  ukc_json_string(out, "case_ref", h->case_ref);
-  ukc_json_string(out, "offence", h->offence);
-  ukc_json_string(out, "justification", h->justification);
-  ukc_json_time(out, "keep_until", h->keep_until_90k);
-  ukc_json_string(out, "requested_by", h->requested_by);
-  ukc_json_time(out, "requested", h->requested_90k);
-  ukc_json_string(out, "decided_by", h->decided_by);
-  ukc_json_time(out, "decided", h->decided_90k);
-  ukc_json_string(out, "decision_note", h->decision_note);
-  ukc_json_string(out, "released_by", h->released_by);
-  ukc_json_time(out, "released", h->released_90k);
-  ukc_json_string(out, "release_reason", h->release_reason);
+  uk_json_member_string(out, "state", uk_hold_state(h, now));
+  uk_json_member_strings(out, "cameras", h->cameras);
+  uk_json_member_time(out, "from", h->from_90k);
+  uk_json_member_time(out, "to", h->to_90k);
+  uk_json_member_string(out, "case_ref", h->case_ref);
+  uk_json_member_string(out, "offence", h->offence);
+  uk_json_member_string(out, "justification", h->justification);
+  uk_json_member_time(out, "keep_until", h->keep_until_90k);
+  uk_json_member_string(out, "requested_by", h->requested_by);
+  uk_json_member_time(out, "requested", h->requested_90k);
+  uk_json_member_string(out, "decided_by", h->decided_by);
+  uk_json_member_time(out, "decided", h->decided_90k);
+  uk_json_member_string(out, "decision_note", h->decision_note);
+  uk_json_member_string(out, "released_by", h->released_by);
+  uk_json_member_time(out, "released", h->released_90k);
+  uk_json_member_string(out, "release_reason", h->release_reason);
   g_string_append_c(out, '}');
 }
 
@@ -262,7 +255,7 @@ static void
 reply_hold(Request *req, const UkHold *h)
 {
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "hold");
+  uk_json_member(out, "hold");
   append_hold(out, h, uk_time_now_90k());
   ukc_finish_text(req, out);
 }
@@ -271,10 +264,10 @@ static void
 audit_hold(UkConsole *console, const char *actor, const char *action, const UkHold *h)
 {
   g_autoptr(GString) detail = g_string_new("{");
-  ukc_json_member(detail, "hold");
+  uk_json_member(detail, "hold");
   g_string_append_printf(detail, "%" G_GINT64_FORMAT, h->id);
-  ukc_json_string(detail, "case_ref", h->case_ref);
-  ukc_json_strings(detail, "cameras", h->cameras);
+  uk_json_member_string(detail, "case_ref", h->case_ref);
+  uk_json_member_strings(detail, "cameras", h->cameras);
   g_string_append_c(detail, '}');
   UkAuditEntry e = { .actor = actor,
                      .action = action,
@@ -292,8 +285,8 @@ static void
 push_hold(UkConsole *console, const char *event, const UkHold *h)
 {
   g_autoptr(GString) ev = g_string_new("{\"type\":\"event\"");
-  ukc_json_string(ev, "event", event);
-  ukc_json_member(ev, "hold");
+  uk_json_member_string(ev, "event", event);
+  uk_json_member(ev, "hold");
   append_hold(ev, h, uk_time_now_90k());
   g_string_append_c(ev, '}');
   g_autoptr(GPtrArray) users = g_ptr_array_new();
@@ -449,7 +442,7 @@ ukc_handle_holds_list(Request *req)
     return;
   }
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "holds");
+  uk_json_member(out, "holds");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = 0; i < holds->len; i++) {

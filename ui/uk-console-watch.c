@@ -17,46 +17,6 @@
 
 /* ---- JSON ---- */
 
-void
-ukc_json_member(GString *out, const char *name)
-{
-  char last = out->len ? out->str[out->len - 1] : 0;
-  if (last != '{' && last != '[' && last != 0)
-    g_string_append_c(out, ',');
-  uk_json_append_string(out, name);
-  g_string_append_c(out, ':');
-}
-
-void
-ukc_json_string(GString *out, const char *name, const char *value)
-{
-  ukc_json_member(out, name);
-  if (value)
-    uk_json_append_string(out, value);
-  else
-    g_string_append(out, "null");
-}
-
-void
-ukc_json_time(GString *out, const char *name, gint64 t_90k)
-{
-  g_autofree gchar *t = t_90k ? uk_time_format_rfc3339(t_90k) : NULL;
-  ukc_json_string(out, name, t);
-}
-
-void
-ukc_json_strings(GString *out, const char *name, const GPtrArray *a)
-{
-  ukc_json_member(out, name);
-  g_string_append_c(out, '[');
-  for (guint i = 0; a && i < a->len; i++) {
-    if (i)
-      g_string_append_c(out, ',');
-    uk_json_append_string(out, a->pdata[i]);
-  }
-  g_string_append_c(out, ']');
-}
-
 /* Sends @out (a result whose members follow the reply's first ones). */
 void
 ukc_finish_text(Request *req, GString *members)
@@ -86,21 +46,20 @@ static void
 append_camera_presence(GString *out, UkConsole *console, const UkWatchCamera *c)
 {
   g_string_append_c(out, '{');
-  ukc_json_string(out, "camera", c->id);
-  ukc_json_string(out, "area", c->area);
-  ukc_json_string(out, "claimed_by", c->claimant);
-  ukc_json_time(out, "claimed_since", c->claimed_90k);
-  ukc_json_member(out, "claimant_online");
+  uk_json_member_string(out, "camera", c->id);
+  uk_json_member_string(out, "area", c->area);
+  uk_json_member_string(out, "claimed_by", c->claimant);
+  uk_json_member_time(out, "claimed_since", c->claimed_90k);
+  uk_json_member(out, "claimant_online");
   g_string_append(out, uk_watch_user_is_online(console->watch, c->claimant) ? "true" : "false");
   g_autoptr(GPtrArray) viewers = g_ptr_array_new();
   GList *keys = g_list_sort(g_hash_table_get_keys(c->viewers), (GCompareFunc)g_strcmp0);
   for (GList *l = keys; l; l = l->next)
     g_ptr_array_add(viewers, l->data);
   g_list_free(keys);
-  ukc_json_strings(out, "viewers", viewers);
-  ukc_json_member(out, "must_watch");
-  g_string_append(out, c->must_watch ? "true" : "false");
-  ukc_json_member(out, "watched");
+  uk_json_member_strings(out, "viewers", viewers);
+  uk_json_member_bool(out, "must_watch", c->must_watch);
+  uk_json_member(out, "watched");
   g_string_append(out, g_hash_table_size(c->viewers)
                                || uk_watch_user_is_online(console->watch, c->claimant)
                            ? "true"
@@ -148,8 +107,8 @@ ukc_presence_flush(UkConsole *console)
   g_hash_table_iter_init(&it, console->presence_dirty);
   while (g_hash_table_iter_next(&it, &key, NULL)) {
     g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"presence\"");
-    ukc_json_string(ev, "area", key);
-    ukc_json_member(ev, "cameras");
+    uk_json_member_string(ev, "area", key);
+    uk_json_member(ev, "cameras");
     append_presence(ev, console, key, NULL, 0);
     g_string_append_c(ev, '}');
     ukc_broadcast(console, key, INCIDENT_WRITE_ROLES, ev->str);
@@ -162,7 +121,7 @@ ukc_handle_presence(Request *req)
 {
   UkConsole *console = req->conn->console;
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "cameras");
+  uk_json_member(out, "cameras");
   append_presence(out, console, NULL, req->user, uk_time_now_90k());
   ukc_finish_text(req, out);
 }
@@ -205,25 +164,24 @@ static void
 append_alert(GString *out, UkConsole *console, const UkAlert *a)
 {
   g_string_append_c(out, '{');
-  ukc_json_member(out, "alert");
+  uk_json_member(out, "alert");
   g_string_append_printf(out, "%" G_GUINT64_FORMAT, a->id);
-  ukc_json_string(out, "kind", uk_alert_kind_name(a->kind));
-  ukc_json_string(out, "camera", a->camera);
-  ukc_json_strings(out, "cameras", a->cameras);
-  ukc_json_strings(out, "areas", a->areas);
-  ukc_json_string(out, "user", a->user);
-  ukc_json_string(out, "detail", a->detail);
+  uk_json_member_string(out, "kind", uk_alert_kind_name(a->kind));
+  uk_json_member_string(out, "camera", a->camera);
+  uk_json_member_strings(out, "cameras", a->cameras);
+  uk_json_member_strings(out, "areas", a->areas);
+  uk_json_member_string(out, "user", a->user);
+  uk_json_member_string(out, "detail", a->detail);
   g_autofree gchar *message = alert_message(console, a);
-  ukc_json_string(out, "message", message);
-  ukc_json_string(out, "severity",
-                  a->kind == UK_ALERT_CAMERA_UP || a->kind == UK_ALERT_DISK_LOW ? "info"
-                  : a->kind == UK_ALERT_DISK_FULL                               ? "critical"
-                                                                                : "high");
-  ukc_json_strings(out, "notify", a->notify);
-  ukc_json_time(out, "raised", a->raised_90k);
-  ukc_json_time(out, "resolved", a->resolved_90k);
-  ukc_json_member(out, "active");
-  g_string_append(out, a->resolved_90k ? "false" : "true");
+  uk_json_member_string(out, "message", message);
+  uk_json_member_string(out, "severity",
+                        a->kind == UK_ALERT_CAMERA_UP || a->kind == UK_ALERT_DISK_LOW ? "info"
+                        : a->kind == UK_ALERT_DISK_FULL                               ? "critical"
+                                                                                      : "high");
+  uk_json_member_strings(out, "notify", a->notify);
+  uk_json_member_time(out, "raised", a->raised_90k);
+  uk_json_member_time(out, "resolved", a->resolved_90k);
+  uk_json_member_bool(out, "active", !a->resolved_90k);
   g_string_append_c(out, '}');
 }
 
@@ -249,7 +207,7 @@ ukc_handle_alerts_list(Request *req)
   gint64 now = uk_time_now_90k();
   const GPtrArray *alerts = uk_watch_alerts(console->watch);
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "alerts");
+  uk_json_member(out, "alerts");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = alerts->len; i-- > 0;) { /* newest first */
@@ -281,8 +239,8 @@ static void
 reply_claim(Request *req, const UkWatchCamera *c)
 {
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_string(out, "camera", c->id);
-  ukc_json_string(out, "claimed_by", c->claimant);
+  uk_json_member_string(out, "camera", c->id);
+  uk_json_member_string(out, "claimed_by", c->claimant);
   ukc_finish_text(req, out);
 }
 
@@ -383,27 +341,27 @@ ukc_handle_camera_handover(Request *req)
     g_autofree gchar *from = g_strdup(c->claimant);
     uk_watch_assign(console->watch, c->id, to->name, now);
     g_autoptr(GString) detail = g_string_new("{");
-    ukc_json_string(detail, "from", from);
-    ukc_json_string(detail, "to", to->name);
-    ukc_json_string(detail, "note", note);
+    uk_json_member_string(detail, "from", from);
+    uk_json_member_string(detail, "to", to->name);
+    uk_json_member_string(detail, "note", note);
     g_string_append_c(detail, '}');
     audit_claim(console, req->user->name, "camera_handover", c, detail->str);
   }
   /* The receiver (and the giver's other consoles) hear of it with the note. */
   g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"handover\"");
-  ukc_json_string(ev, "from", req->user->name);
-  ukc_json_string(ev, "to", to->name);
-  ukc_json_strings(ev, "cameras", cameras);
-  ukc_json_string(ev, "note", note);
-  ukc_json_time(ev, "time", now);
+  uk_json_member_string(ev, "from", req->user->name);
+  uk_json_member_string(ev, "to", to->name);
+  uk_json_member_strings(ev, "cameras", cameras);
+  uk_json_member_string(ev, "note", note);
+  uk_json_member_time(ev, "time", now);
   g_string_append_c(ev, '}');
   g_autoptr(GPtrArray) users = g_ptr_array_new();
   g_ptr_array_add(users, to->name);
   g_ptr_array_add(users, req->user->name);
   ukc_push(console, areas, 0, users, ev->str);
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_strings(out, "cameras", cameras);
-  ukc_json_string(out, "to", to->name);
+  uk_json_member_strings(out, "cameras", cameras);
+  uk_json_member_string(out, "to", to->name);
   ukc_finish_text(req, out);
 }
 
@@ -414,16 +372,15 @@ static void
 append_plan(GString *out, const UkPlan *p, const UkUser *user, gint64 now)
 {
   g_string_append_c(out, '{');
-  ukc_json_member(out, "plan");
+  uk_json_member(out, "plan");
   g_string_append_printf(out, "%" G_GINT64_FORMAT, p->id);
-  ukc_json_string(out, "kind", p->kind);
-  ukc_json_string(out, "name", p->name);
-  ukc_json_time(out, "start", p->start_90k);
-  ukc_json_time(out, "end", p->end_90k);
-  ukc_json_string(out, "note", p->note);
-  ukc_json_member(out, "active");
-  g_string_append(out, uk_plan_active(p, now) ? "true" : "false");
-  ukc_json_member(out, "cameras");
+  uk_json_member_string(out, "kind", p->kind);
+  uk_json_member_string(out, "name", p->name);
+  uk_json_member_time(out, "start", p->start_90k);
+  uk_json_member_time(out, "end", p->end_90k);
+  uk_json_member_string(out, "note", p->note);
+  uk_json_member_bool(out, "active", uk_plan_active(p, now));
+  uk_json_member(out, "cameras");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = 0; i < p->cameras->len; i++) {
@@ -434,18 +391,17 @@ append_plan(GString *out, const UkPlan *p, const UkUser *user, gint64 now)
       g_string_append_c(out, ',');
     first = FALSE;
     g_string_append_c(out, '{');
-    ukc_json_string(out, "camera", c->camera);
-    ukc_json_string(out, "area", c->area);
-    ukc_json_member(out, "must_watch");
-    g_string_append(out, c->must_watch ? "true" : "false");
+    uk_json_member_string(out, "camera", c->camera);
+    uk_json_member_string(out, "area", c->area);
+    uk_json_member_bool(out, "must_watch", c->must_watch);
     g_string_append_c(out, '}');
   }
   g_string_append_c(out, ']');
-  ukc_json_strings(out, "operators", p->operators);
-  ukc_json_string(out, "created_by", p->created_by);
-  ukc_json_time(out, "created", p->created_90k);
-  ukc_json_time(out, "cancelled", p->cancelled_90k);
-  ukc_json_string(out, "cancelled_by", p->cancelled_by);
+  uk_json_member_strings(out, "operators", p->operators);
+  uk_json_member_string(out, "created_by", p->created_by);
+  uk_json_member_time(out, "created", p->created_90k);
+  uk_json_member_time(out, "cancelled", p->cancelled_90k);
+  uk_json_member_string(out, "cancelled_by", p->cancelled_by);
   g_string_append_c(out, '}');
 }
 
@@ -465,8 +421,8 @@ static void
 push_plan(UkConsole *console, const char *event, const UkPlan *p)
 {
   g_autoptr(GString) ev = g_string_new("{\"type\":\"event\"");
-  ukc_json_string(ev, "event", event);
-  ukc_json_member(ev, "plan");
+  uk_json_member_string(ev, "event", event);
+  uk_json_member(ev, "plan");
   append_plan(ev, p, NULL, uk_time_now_90k());
   g_string_append_c(ev, '}');
   g_autoptr(GPtrArray) areas = plan_areas(p);
@@ -477,7 +433,7 @@ static void
 reply_plan(Request *req, const UkPlan *p)
 {
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "plan");
+  uk_json_member(out, "plan");
   append_plan(out, p, req->user, uk_time_now_90k());
   ukc_finish_text(req, out);
 }
@@ -612,7 +568,7 @@ ukc_handle_plans_list(Request *req)
     return;
   }
   g_autoptr(GString) out = g_string_new(NULL);
-  ukc_json_member(out, "plans");
+  uk_json_member(out, "plans");
   g_string_append_c(out, '[');
   gboolean first = TRUE;
   for (guint i = 0; i < plans->len; i++) {
