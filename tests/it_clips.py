@@ -26,8 +26,7 @@ class ClipTests(u.Tests):
             ("pol", "police"), ("sup", "supervisor"), ("op", "operator"))])
         self.serve = u.start_serve(self.dir, self.config)
         u.wait_until("the console", lambda: u.port_open(self.port), 30)
-        u.wait_until("four complete segments", lambda: len(
-            [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]) >= 4, 40, 0.5)
+        u.wait_complete_segments(self.config, "station-1", 4)
 
     def cleanup(self):
         for p in (self.serve, self.cam):
@@ -40,7 +39,7 @@ class ClipTests(u.Tests):
         return u.session_cookie(self.port, user)
 
     def test_request_approve_export_verify(self):
-        segs = [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]
+        segs = u.complete_segments(self.config, "station-1")
         start_us = u.parse_rfc3339_us(segs[0]["start"]) + 700e3  # mid-segment
         end_us = u.parse_rfc3339_us(segs[3]["end"]) - 300e3        # across three boundaries
         span = {"from": u.rfc3339(start_us), "to": u.rfc3339(end_us)}

@@ -26,8 +26,7 @@ class PlaybackTests(u.Tests):
             ("op", "operator"), ("op2", "operator"), ("pol", "police"), ("hh", "handhaving"))])
         self.serve = u.start_serve(self.dir, self.config)
         u.wait_until("the console", lambda: u.port_open(self.port), 30)
-        u.wait_until("three complete segments", lambda: len(
-            [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]) >= 3, 30, 0.5)
+        u.wait_complete_segments(self.config, "station-1", 3, 30)
 
     def cleanup(self):
         for p in (self.serve, self.cam):
@@ -41,7 +40,7 @@ class PlaybackTests(u.Tests):
 
     def test_playback_grant_and_ranges(self):
         cookie = self.cookie("op")
-        segs = [s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]
+        segs = u.complete_segments(self.config, "station-1")
 
         async def t():
             c = await Client.open(self.port, cookie=cookie.split("=", 1)[1])

@@ -164,10 +164,7 @@ prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
         run(t())
 
     def test_holds_and_retention(self):
-        segs = u.wait_until("five complete segments", lambda: [
-            s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]][:5]
-            if len([s for s in u.recordings(self.config, "station-1")["segments"] if s["complete"]]) >= 5
-            else None, 40, 0.5)
+        segs = u.wait_complete_segments(self.config, "station-1", 5)[:5]
         held = segs[2]
 
         async def t():
@@ -238,8 +235,7 @@ prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
             def sql(q):
                 return subprocess.run(["sqlite3", db, q], capture_output=True, text=True).stdout.strip()
 
-            first = u.wait_until("a first segment", lambda: [
-                s for s in u.recordings(conf, "station-1")["segments"] if s["complete"]], 30, 0.5)[0]
+            first = u.wait_complete_segments(conf, "station-1", 1, 30)[0]
             u.wait_until("footage destroyed for space", lambda: int(sql(
                 "SELECT count(*) FROM audit WHERE action = 'footage_deleted' AND detail LIKE '%min_free%'")) > 0,
                 60, 0.5)
@@ -273,7 +269,7 @@ prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
                            and e["alert"]["active"] for e in evs):
                         break
                 u.log(f"disk.full alert {time.time() - t0:.1f} s after everything was held")
-                held = {s["path"] for s in u.recordings(conf, "station-1")["segments"] if s["complete"]}
+                held = {s["path"] for s in u.complete_segments(conf, "station-1")}
                 r = await sup.req("cameras.list")
                 cam = r["cameras"][0]
                 u.wait_until("recording stopped", lambda: sql(

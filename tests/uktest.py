@@ -156,6 +156,16 @@ def recordings(config, camera, *extra):
     return json.loads(cli("recordings", "-c", config, camera, "--json", *extra).stdout)
 
 
+def complete_segments(config, camera):
+    return [s for s in recordings(config, camera)["segments"] if s["complete"]]
+
+
+def wait_complete_segments(config, camera, n, timeout=40):
+    """At least @n complete segments of @camera (the list)."""
+    return wait_until(f"{n} complete segments of {camera}", lambda: (
+        lambda segs: segs if len(segs) >= n else None)(complete_segments(config, camera)), timeout, 0.5)
+
+
 def locate(config, camera, t):
     r = cli("locate", "-c", config, camera, t, "--json", check=False)
     return (json.loads(r.stdout) if r.returncode == 0 else None), r
