@@ -34,6 +34,8 @@ def run_level(port, n, seconds, client, rate=0):
                          text=True, timeout=seconds + 120)
     if out.returncode != 0:
         raise SystemExit(f"ws-incidents failed: {out.stderr.strip()}")
+    if os.environ.get("UK_BENCH_SLOW_MS"):
+        sys.stderr.write(out.stderr)
     r = json.loads(out.stdout)
     return r["acknowledged"] / r["seconds"], r["p50_ms"], r["p99_ms"], r["acknowledged"], r
 
