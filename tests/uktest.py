@@ -7,6 +7,7 @@ files in a temporary folder, and check recordings with the real ffprobe.
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -239,3 +240,58 @@ class Tests:
             self.cleanup()
         log(f"{passed} passed, {failed} failed")
         sys.exit(1 if failed else 0)
+
+
+# ---- browser tests (tests/browser/*.test.mjs, driven by tests/it_ui_*.py) ----
+
+BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
+CHROMIUM = os.environ.get("UK_CHROMIUM", "/usr/bin/chromium")
+
+
+def browser_missing():
+    """What a browser test lacks (None: nothing); tools/setup.sh installs it."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} (apt-get install chromium)"
+    if not shutil.which("node"):
+        return "node"
+    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
+        return "tests/browser/node_modules (npm ci --prefix tests/browser)"
+    return None
+
+
+def screenshot_dir(role):
+    """The folder a browser test saves its screenshots in: $UK_SCREENSHOTS/ROLE
+    (ctest sets it to <build>/screenshots), printed so people can find it."""
+    base = os.environ.get("UK_SCREENSHOTS") or os.path.join(tempfile.gettempdir(), "uitkijk-screenshots")
+    d = os.path.join(os.path.abspath(base), role)
+    os.makedirs(d, exist_ok=True)
+    log(f"screenshots: {d}")
+    return d
+
+
+def run_node(script, args, on_command=None, timeout=180):
+    """Runs tests/browser/SCRIPT with node, logging its output. A line
+    "@@ WORD ..." calls on_command(line) and sends its return (or "ok") back
+    on stdin. Returns (exit code, last line)."""
+    import threading
+    node = subprocess.Popen(["node", os.path.join(BROWSER_DIR, script), *args], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=BROWSER_DIR)
+    watchdog = threading.Timer(timeout, node.kill)
+    watchdog.start()
+    last = ""
+    try:
+        for line in node.stdout:
+            line = line.rstrip("\n")
+            log("  node: " + line)
+            last = line or last
+            if line.startswith("@@ ") and on_command:
+                answer = on_command(line[3:]) or "ok"
+                node.stdin.write(answer + "\n")
+                node.stdin.flush()
+        rc = node.wait()
+    finally:
+        watchdog.cancel()
+        if node.poll() is None:
+            node.kill()
+            node.wait()
+    return rc, last
