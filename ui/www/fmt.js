@@ -83,3 +83,13 @@ export const roleText = {
 };
 export const statusText = { open: 'open', handed_to_police: 'overgedragen aan politie', closed: 'gesloten' };
 export const severityText = { low: 'laag', medium: 'middel', high: 'hoog' };
+
+/** Adds <link rel="stylesheet" href=@href> once (a page's own styles). */
+export function loadCss(href) {
+  if (document.querySelector(`link[data-page-css="${href}"]`)) return;
+  const link = document.createElement('link');
+  link.rel = 'stylesheet';
+  link.href = href;
+  link.dataset.pageCss = href;
+  document.head.append(link);
+}
