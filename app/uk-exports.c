@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sodium.h>
+#include <sys/timex.h>
 #include <unistd.h>
 
 #define SIGNATURE_KEY ",\"signature\":{"
@@ -167,6 +168,37 @@ on_progress(double fraction, gpointer data)
 }
 
 /* The manifest's text, signed (see uk-exports.h). */
+
+/* The server clock's state as the kernel's NTP discipline reports it
+ * (adjtimex, read only): whether it is synchronised, the offset it is still
+ * slewing out, and its estimated and maximum error. Frame times follow this
+ * clock (docs/TIME.md), so these bound their distance from UTC. */
+static void
+append_server_clock(GString *m)
+{
+  struct timex tx = { 0 };
+  int state = adjtimex(&tx);
+  if (state < 0) {
+    g_string_append(m, ",\"estimated_clock_offset_ms\":null");
+    uk_json_member_string(m, "clock_offset_note", "the server clock's state could not be read");
+    return;
+  }
+  gboolean synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+  double offset_ms = (tx.status & STA_NANO) ? tx.offset / 1e6 : tx.offset / 1e3;
+  g_string_append_printf(m,
+                         ",\"estimated_clock_offset_ms\":%.3f,\"clock_synchronised\":%s,"
+                         "\"clock_estimated_error_ms\":%.3f,\"clock_max_error_ms\":%.3f",
+                         offset_ms, synced ? "true" : "false", tx.esterror / 1e3,
+                         tx.maxerror / 1e3);
+  uk_json_member_string(
+      m, "clock_offset_note",
+      synced ? "frame times follow the server clock within a frame interval; the server clock "
+               "is synchronised (NTP, kernel adjtimex) with the estimated and maximum error given"
+             : "frame times follow the server clock within a frame interval; the server clock "
+               "was NOT synchronised to UTC (NTP) when this clip was exported: its offset from "
+               "UTC is unknown");
+}
+
 static gchar *
 manifest_text(Job *j)
 {
@@ -195,11 +227,7 @@ manifest_text(Job *j)
       "uitkijk's server clock (UTC) at each frame's arrival, with the least network "
       "delay followed and the camera clock's drift slewed out (docs/TIME.md); every "
       "frame's wall time is in the file's subtitle track");
-  g_string_append(m, ",\"estimated_clock_offset_ms\":0");
-  uk_json_member_string(
-      m, "clock_offset_note",
-      "frame times follow the server clock within a frame interval; the server clock's "
-      "own offset from UTC (NTP) is not measured here");
+  append_server_clock(m);
   g_string_append(m, ",\"original_stream\":true,\"transcoded\":false");
   uk_json_member_string(m, "codec", r->codec);
   g_string_append_printf(m, ",\"width\":%d,\"height\":%d", r->width, r->height);
