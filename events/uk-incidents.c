@@ -71,13 +71,130 @@ uk_store_incident_add(UkStore *s, UkIncident *i, GError **error)
   if (!uk_store_step_done(s, st, error))
     return FALSE;
   i->id = sqlite3_last_insert_rowid(s->db);
-  st = uk_store_stmt(s, "INSERT INTO incident_fts (rowid, text) VALUES (?, ?)", error);
+  /* Not in the full-text index yet: uk_store_incidents_index adds it soon
+   * after, outside the acknowledged transaction; searches see it meanwhile
+   * through uk_match (see uk_store_incidents_query). */
+  s->unindexed++;
+  return TRUE;
+}
+
+/* The text the full-text index holds for an incident: its description and
+ * category, then each amendment's new description or note and its note. */
+#define INCIDENT_INDEX_TEXT                                                                        \
+  "i.description || ' ' || i.category || coalesce((SELECT group_concat(' ' || "                    \
+  "coalesce(CASE WHEN c.field IN ('description', 'note') THEN json_extract(c.value, '$') END, "    \
+  "'') || ' ' || coalesce(c.note, ''), '') FROM (SELECT * FROM incident_change "                   \
+  "WHERE incident_id = i.id ORDER BY id) c), '')"
+
+/* The newest incident in the full-text index (0: none). */
+#define INDEXED_UPTO "coalesce((SELECT rowid FROM incident_fts ORDER BY rowid DESC LIMIT 1), 0)"
+
+gint64
+uk_store_incidents_index(UkStore *s, gint64 limit, GError **error)
+{
+  /* Where the index ends, first: the insert then reads only incident. */
+  sqlite3_stmt *st = uk_store_stmt(s, "SELECT " INDEXED_UPTO, error);
   if (!st)
-    return FALSE;
-  g_autofree gchar *text = g_strdup_printf("%s %s", i->description, i->category);
-  sqlite3_bind_int64(st, 1, i->id);
-  sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
-  return uk_store_step_done(s, st, error);
+    return -1;
+  gint64 upto = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  st = uk_store_stmt(s,
+                     "INSERT INTO incident_fts (rowid, text) SELECT i.id, " INCIDENT_INDEX_TEXT
+                     " FROM incident i WHERE i.id > ?2 ORDER BY i.id LIMIT ?1",
+                     error);
+  if (!st)
+    return -1;
+  sqlite3_bind_int64(st, 1, limit);
+  sqlite3_bind_int64(st, 2, upto);
+  if (!uk_store_step_done(s, st, error)) {
+    s->unindexed = 0; /* retried after the next incident */
+    return -1;
+  }
+  gint64 n = sqlite3_changes(s->db);
+  s->unindexed = n < limit ? 0 : MAX(s->unindexed - n, 1);
+  return n;
+}
+
+gint64
+uk_store_incidents_unindexed(UkStore *s)
+{
+  return s->unindexed;
+}
+
+/* ---- uk_match(text, query): the index's MATCH rule, for incidents not yet
+ * in the index. unicode61 with remove_diacritics: a token is a run of letters
+ * and digits, compared without accents and case; every word of the query
+ * must occur, its tokens in a row, the last one as a prefix. ---- */
+
+static GPtrArray *
+tokens_of(const char *text)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+  if (!text)
+    return out;
+  g_autofree gchar *nfd = g_utf8_normalize(text, -1, G_NORMALIZE_NFD);
+  if (!nfd)
+    return out;
+  g_autoptr(GString) word = g_string_new(NULL);
+  for (const char *p = nfd; *p; p = g_utf8_next_char(p)) {
+    gunichar c = g_utf8_get_char(p);
+    if (g_unichar_ismark(c))
+      continue;
+    if (g_unichar_isalnum(c)) {
+      g_string_append_unichar(word, g_unichar_tolower(c));
+    } else if (word->len) {
+      g_ptr_array_add(out, g_strdup(word->str));
+      g_string_truncate(word, 0);
+    }
+  }
+  if (word->len)
+    g_ptr_array_add(out, g_strdup(word->str));
+  return out;
+}
+
+static gboolean
+phrase_in(const GPtrArray *text, const GPtrArray *phrase)
+{
+  if (phrase->len == 0)
+    return TRUE;
+  for (guint i = 0; i + phrase->len <= text->len; i++) {
+    guint k = 0;
+    for (; k + 1 < phrase->len; k++)
+      if (!g_str_equal(text->pdata[i + k], phrase->pdata[k]))
+        break;
+    if (k + 1 == phrase->len && g_str_has_prefix(text->pdata[i + k], phrase->pdata[k]))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+gboolean
+uk_text_matches(const char *text, const char *query)
+{
+  g_autoptr(GPtrArray) tokens = tokens_of(text);
+  g_auto(GStrv) words = g_strsplit_set(query ? query : "", " \t\r\n", -1);
+  for (gsize k = 0; words[k]; k++) {
+    g_autoptr(GPtrArray) phrase = tokens_of(words[k]);
+    if (!phrase_in(tokens, phrase))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+sql_uk_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  (void)argc;
+  const char *text = (const char *)sqlite3_value_text(argv[0]);
+  const char *query = (const char *)sqlite3_value_text(argv[1]);
+  sqlite3_result_int(ctx, uk_text_matches(text, query));
+}
+
+void
+uk_incidents_register_functions(sqlite3 *db)
+{
+  sqlite3_create_function(db, "uk_match", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_uk_match,
+                          NULL, NULL);
 }
 
 gboolean
@@ -220,7 +337,9 @@ uk_store_incidents_query(UkStore *s, const UkIncidentQuery *q, GError **error)
       "AND (?4 IS NULL OR category = ?4) AND (?5 IS NULL OR status = ?5) "
       "AND (?6 IS NULL OR camera = ?6 OR EXISTS (SELECT 1 FROM json_each(cameras) WHERE value = "
       "?6)) "
-      "AND (?7 IS NULL OR id IN (SELECT rowid FROM incident_fts WHERE incident_fts MATCH ?7)) "
+      "AND (?7 IS NULL OR id IN (SELECT rowid FROM incident_fts WHERE incident_fts MATCH ?7) "
+      "OR (id > " INDEXED_UPTO " AND uk_match((SELECT " INCIDENT_INDEX_TEXT
+      " FROM incident i WHERE i.id = incident_now.id), ?11))) "
       "AND created_90k >= ?8 AND (?9 = 0 OR id < ?9) ORDER BY id DESC LIMIT ?10",
       error);
   if (!st)
@@ -247,6 +366,7 @@ uk_store_incidents_query(UkStore *s, const UkIncidentQuery *q, GError **error)
   sqlite3_bind_int64(st, 8, q->created_after_90k);
   sqlite3_bind_int64(st, 9, q->before_id);
   sqlite3_bind_int64(st, 10, q->limit ? q->limit : 100);
+  uk_store_bind_text_or_null(st, 11, q->text);
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func((GDestroyNotify)uk_incident_free);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)

@@ -69,6 +69,17 @@ typedef struct {
 /* Retention (Wpg art. 8): deletes incidents created before @before_90k with
  * their changes and search entries, and audits the deletion. Returns how many
  * were deleted, or -1 with @error. */
+/* Adds up to @limit incidents that are not in the full-text index yet, in
+ * id order (the writer does this outside the acknowledged transactions).
+ * Returns how many, or -1. */
+gint64 uk_store_incidents_index(UkStore *store, gint64 limit, GError **error);
+/* Roughly how many incidents this connection added that are not indexed yet
+ * (0: none it knows of). */
+gint64 uk_store_incidents_unindexed(UkStore *store);
+/* The full-text rule for one text: every word of @query occurs in @text as a
+ * word prefix (its tokens in a row), case and accents ignored. */
+gboolean uk_text_matches(const char *text, const char *query);
+
 gint64 uk_store_incidents_expire(UkStore *store, gint64 before_90k, GError **error);
 
 /* Newest first. (element-type UkIncident) (transfer full) */

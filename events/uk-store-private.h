@@ -12,7 +12,11 @@ struct _UkStore {
   gchar *audit_head_path; /* see uk-audit.h; NULL: not kept */
   int audit_head_fd;      /* that file, opened at its first write; -1: not yet */
   gboolean audit_dirty;   /* appended in the open transaction: write the head at commit */
+  gint64 unindexed;       /* incidents added but not yet in the full-text index (an estimate) */
 };
+
+/* Registers uk_match(text, query) (uk-incidents.c) on a new connection. */
+void uk_incidents_register_functions(sqlite3 *db);
 
 /* A reset statement for @sql (a string constant), prepared once per store.
  * (transfer none) */

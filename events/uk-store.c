@@ -218,6 +218,7 @@ uk_store_open(const char *path, GError **error)
   }
   sqlite3_busy_timeout(s->db, 10000);
   sqlite3_extended_result_codes(s->db, 1);
+  uk_incidents_register_functions(s->db);
   if (!exec(s,
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
             "PRAGMA foreign_keys = ON;",
@@ -246,6 +247,7 @@ uk_store_open_readonly(const char *path, GError **error)
     return NULL;
   }
   sqlite3_busy_timeout(s->db, 10000);
+  uk_incidents_register_functions(s->db);
   gint v = uk_store_version(s);
   if (v == 0) {
     /* Created a moment ago by a daemon that has not migrated it yet. */
@@ -666,6 +668,13 @@ uk_store_read_one(UkStore *s, sqlite3_stmt *st, UkRowReader read, const char *wh
   gpointer item = read(s, st, error);
   sqlite3_reset(st);
   return item;
+}
+
+void
+uk_store_set_synchronous(UkStore *s, gboolean full)
+{
+  sqlite3_exec(s->db, full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", NULL,
+               NULL, NULL);
 }
 
 void

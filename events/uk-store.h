@@ -121,6 +121,10 @@ void uk_store_savepoint_rollback(UkStore *store);
  * when it has grown (sqlite's default: on). The daemon turns it off on its
  * connections and checkpoints on a thread of its own (uk-writer.h), so that
  * no commit waits for a checkpoint's fsyncs. */
+/* FULL (the default): each commit is durable when it returns. NORMAL (WAL):
+ * a commit is durable with the next FULL commit or checkpoint; for work that
+ * can be redone after a crash (the full-text index). */
+void uk_store_set_synchronous(UkStore *store, gboolean full);
 void uk_store_set_autocheckpoint(UkStore *store, gboolean on);
 /* One PASSIVE checkpoint (never waits for readers or writers); the number of
  * WAL frames it could not move yet, or -1 on error. */

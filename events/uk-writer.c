@@ -2,6 +2,7 @@
 #include "uk-writer.h"
 
 #include "uk-audit.h"
+#include "uk-incidents.h"
 
 typedef struct {
   UkWriteFunc write; /* NULL: the stop sentinel */
@@ -110,16 +111,83 @@ checkpoint_thread(gpointer data)
   return NULL;
 }
 
+/* The full-text index is kept out of the acknowledged transactions: an
+ * incident's commit only inserts its row, and the writer indexes new
+ * incidents afterwards in larger chunks, which costs far less than one FTS
+ * segment per commit. Searches see unindexed incidents meanwhile (uk_match),
+ * so no result is missing. Indexing runs when the queue is idle and at least
+ * INDEX_MIN incidents wait, after INDEX_IDLE_US without writes, or whenever
+ * INDEX_FORCE wait (sustained load); INDEX_CHUNK at a time. Its commits are
+ * synchronous=NORMAL (no fsync): after a crash it is simply redone. */
+#define INDEX_MIN 128
+#define INDEX_CHUNK 512
+#define INDEX_FORCE 4096
+#define INDEX_IDLE_US (50 * 1000)
+
+/* Indexes up to INDEX_CHUNK incidents; returns how many (-1: failed, and
+ * retried after the next incident). */
+static gint64
+index_some(UkWriter *w)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 n = -1;
+  uk_store_set_synchronous(w->store, FALSE);
+  if (uk_store_begin(w->store, &error)) {
+    n = uk_store_incidents_index(w->store, INDEX_CHUNK, &error);
+    if (n < 0 || !uk_store_commit(w->store, &error)) {
+      uk_store_rollback(w->store);
+      n = -1;
+    }
+  }
+  uk_store_set_synchronous(w->store, TRUE);
+  if (error)
+    g_warning("full-text index: %s", error->message);
+  return n;
+}
+
+/* Indexes every incident not in the index yet (left by a crash, or at stop). */
+static void
+index_all(UkWriter *w)
+{
+  while (index_some(w) == INDEX_CHUNK)
+    ;
+}
+
+/* The next job: waits as long as needed, or indexes while it is idle. */
+static Job *
+next_job(UkWriter *w)
+{
+  for (;;) {
+    gint64 pending = uk_store_incidents_unindexed(w->store);
+    if (pending >= INDEX_FORCE)
+      index_some(w);
+    else if (pending == 0)
+      return g_async_queue_pop(w->jobs);
+    Job *j = g_async_queue_try_pop(w->jobs);
+    if (j)
+      return j;
+    if (pending >= INDEX_MIN) {
+      index_some(w);
+      continue;
+    }
+    j = g_async_queue_timeout_pop(w->jobs, INDEX_IDLE_US);
+    if (j)
+      return j;
+    index_some(w);
+  }
+}
+
 static gpointer
 writer_thread(gpointer data)
 {
   UkWriter *w = data;
   gboolean stop = FALSE;
+  index_all(w);
   while (!stop) {
     Batch *b = g_new0(Batch, 1);
     b->jobs = g_ptr_array_new();
     /* Wait for one write, then take every write queued meanwhile. */
-    Job *j = g_async_queue_pop(w->jobs);
+    Job *j = next_job(w);
     do {
       if (!j->write) {
         stop = TRUE;
@@ -136,6 +204,7 @@ writer_thread(gpointer data)
       batch_free(b);
     }
   }
+  index_all(w);
   return NULL;
 }
 

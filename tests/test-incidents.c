@@ -89,11 +89,71 @@ test_query(void)
   g_assert_cmpuint(r3->len, ==, 0);
 }
 
+static guint
+search(UkStore *s, const char *text)
+{
+  const char *const station[] = { "station", NULL };
+  UkIncidentQuery q = { .areas = station, .text = text };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) r = uk_store_incidents_query(s, &q, &error);
+  g_assert_no_error(error);
+  return r->len;
+}
+
+/* The full-text index is filled after the acknowledged commit; a search
+ * finds the same incidents before and after (uk_match stands in). */
+static void
+test_index_later(void)
+{
+  g_autoptr(UkStore) s = temp_store();
+  gint64 now = uk_time_now_90k();
+  gint64 a = add(s, "station", "Café-eigenaar bedreigd bij de ingang", now - 100);
+  add(s, "station", "Scooter op het fietspad", now - 50);
+  g_assert_cmpint(uk_store_incidents_unindexed(s), ==, 2);
+  g_assert_true(uk_store_incident_change(s, a, "op", "note", "\"Politie ter plaatse\"",
+                                         "Verdachte weg", NULL));
+  struct {
+    const char *query;
+    guint hits;
+  } cases[] = {
+    { "cafe", 1 },
+    { "CAFÉ eigen", 1 },
+    { "eigenaar", 1 },
+    { "fiets", 1 },
+    { "politie verdacht", 1 },
+    { "cafe-eigenaar", 1 },
+    { "eigenaar-cafe", 0 },
+    { "bedreigd scooter", 0 },
+    { "ingang bij", 1 },
+    { "het", 1 },
+    { "zzz", 0 },
+  };
+  for (guint round = 0; round < 2; round++) {
+    for (guint k = 0; k < G_N_ELEMENTS(cases); k++)
+      g_assert_cmpuint(search(s, cases[k].query), ==, cases[k].hits);
+    if (round == 0) {
+      g_autoptr(GError) error = NULL;
+      g_assert_cmpint(uk_store_incidents_index(s, 1, &error), ==, 1);
+      g_assert_cmpint(uk_store_incidents_index(s, 100, &error), ==, 1);
+      g_assert_no_error(error);
+      g_assert_cmpint(uk_store_incidents_unindexed(s), ==, 0);
+      g_assert_cmpint(uk_store_incidents_index(s, 100, &error), ==, 0);
+      /* Amended once indexed: the index is updated in place. */
+      g_assert_true(
+          uk_store_incident_change(s, a, "op", "description", "\"ook een fietser\"", NULL, NULL));
+      g_assert_cmpuint(search(s, "fietser"), ==, 1);
+      g_assert_cmpuint(search(s, "fiets"), ==, 2);
+      cases[3].hits = 2;
+    }
+  }
+}
+
 int
 main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
   g_test_add_func("/incidents/retention", test_retention);
   g_test_add_func("/incidents/query", test_query);
+  g_test_add_func("/incidents/index-later", test_index_later);
   return g_test_run();
 }
