@@ -1,5 +1,6 @@
 /* uk-retention: footage retention and disk pressure. */
 #include "uk-retention.h"
+#include "uk-clips.h"
 
 #include "uk-audit.h"
 #include "uk-rules.h"
@@ -115,6 +116,35 @@ uk_retention_run(UkStore *store, const UkConfig *config, gint64 now, UkRetention
     report->expired += segs->len;
     if (segs->len < BATCH)
       break;
+  }
+  /* Clip exports whose download link ended: the police have their copy,
+   * and the installation keeps none longer than the link. */
+  g_autoptr(GPtrArray) exports = uk_store_clip_exports_expired(store, now, error);
+  if (!exports)
+    return FALSE;
+  for (guint i = 0; i < exports->len; i++) {
+    const UkClipExport *e = exports->pdata[i];
+    if (!uk_store_clip_export_discard(store, e, error))
+      return FALSE;
+    const char *paths[] = { e->file, e->manifest };
+    for (guint k = 0; k < G_N_ELEMENTS(paths); k++) {
+      if (!paths[k])
+        continue;
+      g_autofree gchar *abs = g_build_filename(config->storage_path, paths[k], NULL);
+      uk_unlink_durably(abs);
+      if (!uk_store_garbage_remove(store, paths[k], error))
+        return FALSE;
+    }
+    g_autofree gchar *detail = g_strdup_printf(
+        "{\"clip\":%" G_GINT64_FORMAT ",\"reason\":\"the download link expired\"}", e->request_id);
+    UkAuditEntry entry = { .actor = "system",
+                           .action = "clip_export_deleted",
+                           .camera = e->camera,
+                           .area = e->area,
+                           .detail = detail };
+    if (!uk_store_audit_append(store, &entry, error))
+      return FALSE;
+    report->exports_deleted++;
   }
   /* Space: the oldest unheld footage first, a few segments at a time. */
   if (!uk_storage_space(config, &report->free_bytes, &report->need_bytes))

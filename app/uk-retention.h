@@ -23,6 +23,7 @@ typedef struct {
   gboolean low;       /* free space was below min_free */
   gboolean full_held; /* and is still: only held footage (or none) is left */
   guint64 free_bytes, need_bytes;
+  guint exports_deleted; /* clip exports whose download link had expired */
 } UkRetentionReport;
 
 /* One pass at @now_90k (the rules' clock). FALSE only when the database

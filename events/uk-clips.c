@@ -223,3 +223,59 @@ uk_store_clips_list(UkStore *s, GError **error)
   return uk_store_read_rows(s, st, (UkRowReader)clip_read, (GDestroyNotify)uk_clip_request_free,
                             error);
 }
+
+GPtrArray *
+uk_store_clip_exports_expired(UkStore *s, gint64 now_90k, GError **error)
+{
+  sqlite3_stmt *st = uk_store_stmt(
+      s,
+      "SELECT request_id, camera, area, file, manifest, expires_90k FROM clip_export "
+      "WHERE state = 'ready' AND file IS NOT NULL AND expires_90k <= ? "
+      "ORDER BY expires_90k LIMIT 100",
+      error);
+  if (!st)
+    return NULL;
+  sqlite3_bind_int64(st, 1, now_90k);
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(export_free);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    UkClipExport *e = g_new0(UkClipExport, 1);
+    e->request_id = sqlite3_column_int64(st, 0);
+    e->camera = uk_store_column_dup(st, 1);
+    e->area = uk_store_column_dup(st, 2);
+    e->file = uk_store_column_dup(st, 3);
+    e->manifest = uk_store_column_dup(st, 4);
+    e->expires_90k = sqlite3_column_int64(st, 5);
+    g_ptr_array_add(out, e);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    uk_store_sql_error(s, error, "expired clip exports");
+    return NULL;
+  }
+  return g_steal_pointer(&out);
+}
+
+gboolean
+uk_store_clip_export_discard(UkStore *s, const UkClipExport *e, GError **error)
+{
+  if (!uk_store_begin(s, error))
+    return FALSE;
+  sqlite3_stmt *st = NULL;
+  if ((e->file && !uk_store_garbage_add(s, e->file, "clip export link expired", error))
+      || (e->manifest && !uk_store_garbage_add(s, e->manifest, "clip export link expired", error))
+      || !(st = uk_store_stmt(s,
+                              "UPDATE clip_export SET file = NULL, manifest = NULL "
+                              "WHERE request_id = ? AND camera = ?",
+                              error))) {
+    uk_store_rollback(s);
+    return FALSE;
+  }
+  sqlite3_bind_int64(st, 1, e->request_id);
+  sqlite3_bind_text(st, 2, e->camera, -1, SQLITE_TRANSIENT);
+  if (!uk_store_step_done(s, st, error)) {
+    uk_store_rollback(s);
+    return FALSE;
+  }
+  return uk_store_commit(s, error);
+}

@@ -13,10 +13,11 @@
 G_BEGIN_DECLS
 
 typedef struct {
+  gint64 request_id; /* set by uk_store_clip_exports_expired only */
   gchar *camera;
   gchar *area;
   gchar *state;    /* "waiting", "exporting", "ready", "failed" */
-  gchar *file;     /* relative to the storage folder, when ready */
+  gchar *file;     /* relative to the storage folder, when ready; NULL once the link expired */
   gchar *manifest; /* likewise */
   gchar *sha256;
   gint64 bytes;
@@ -58,5 +59,13 @@ gboolean uk_store_clip_export_set(UkStore *store, gint64 id, const UkClipExport 
 UkClipRequest *uk_store_clip_get(UkStore *store, gint64 id, GError **error);
 /* Newest first. (element-type UkClipRequest) (transfer full) */
 GPtrArray *uk_store_clips_list(UkStore *store, GError **error);
+
+/* Ready exports whose download link ended by @now_90k and whose files are
+ * still there (the oldest 100). (element-type UkClipExport) (transfer full) */
+GPtrArray *uk_store_clip_exports_expired(UkStore *store, gint64 now_90k, GError **error);
+/* Forgets an export's files in one transaction: both paths go to the garbage
+ * table and the row keeps no file. The caller then unlinks them and removes
+ * the garbage rows (the crash-safe deletion of docs/DESIGN.md). */
+gboolean uk_store_clip_export_discard(UkStore *store, const UkClipExport *e, GError **error);
 
 G_END_DECLS

@@ -24,7 +24,14 @@ class ClipTests(u.Tests):
         ], segment_seconds=2, listen_port=self.port)
         u.add_users(self.config, [(n, r, "station") for n, r in (
             ("pol", "police"), ("sup", "supervisor"), ("op", "operator"))])
-        self.serve = u.start_serve(self.dir, self.config)
+        # The rules' clock (retention of exports), moved by the last test.
+        self.clock = os.path.join(self.dir, "clock")
+        open(self.clock, "w").write("0\n")
+        os.environ["UITKIJK_TEST_CLOCK_FILE"] = self.clock
+        try:
+            self.serve = u.start_serve(self.dir, self.config)
+        finally:
+            del os.environ["UITKIJK_TEST_CLOCK_FILE"]
         u.wait_until("the console", lambda: u.port_open(self.port), 30)
         u.wait_complete_segments(self.config, "station-1", 4)
 
@@ -127,6 +134,38 @@ class ClipTests(u.Tests):
                               capture_output=True, text=True).stdout.split()
         assert rows[:3] == ["clip_requested", "clip_approved", "clip_exported"], rows
         assert rows.count("clip_downloaded") == 2, rows
+        self.expired_clip = clip
+
+    def test_zz_export_deleted_when_link_expires(self):
+        """After the download link's end (export_link_days, default 14) the
+        retention task deletes the export's files (garbage table, audited);
+        clips.list then says so and gives no URLs."""
+        db = os.path.join(self.dir, "data", "uitkijk.db")
+        files = subprocess.run(["sqlite3", db, "SELECT file || char(10) || manifest FROM clip_export "
+                                "WHERE state = 'ready'"], capture_output=True, text=True).stdout.split()
+        assert len(files) == 2, files
+        storage = os.path.join(self.dir, "data")
+        assert all(os.path.exists(os.path.join(storage, f)) for f in files), files
+        with open(self.clock + ".tmp", "w") as f:
+            f.write(f"{15 * 86400}\n")
+        os.replace(self.clock + ".tmp", self.clock)
+        u.wait_until("the export's files deleted",
+                     lambda: not any(os.path.exists(os.path.join(storage, f)) for f in files), 30, 0.5)
+
+        async def t():
+            pol = await Client.open(self.port)
+            await pol.login("pol")
+            r = await pol.req("clips.list")
+            await pol.close()
+            return r
+        r = run(t())
+        exp = [c for c in r["clips"] if c["clip"] == self.expired_clip["clip"]][0]["exports"][0]
+        assert exp["deleted"] is True and exp["video_url"] is None and exp["manifest_url"] is None, exp
+        rows = subprocess.run(["sqlite3", db, "SELECT count(*) FROM audit WHERE action = 'clip_export_deleted'"],
+                              capture_output=True, text=True).stdout.strip()
+        assert rows == "1", rows
+        assert subprocess.run(["sqlite3", db, "SELECT count(*) FROM garbage"], capture_output=True,
+                              text=True).stdout.strip() == "0"
 
 
 if __name__ == "__main__":

@@ -50,7 +50,9 @@ append_clip(GString *out, const UkClipRequest *r)
     uk_json_member_string(out, "error", e->error);
     uk_json_member_time(out, "finished", e->finished_90k);
     uk_json_member_time(out, "expires", e->expires_90k);
-    gboolean ready = g_strcmp0(e->state, "ready") == 0;
+    /* Ready, until the link expired and retention deleted the files. */
+    gboolean ready = g_strcmp0(e->state, "ready") == 0 && e->file;
+    uk_json_member_bool(out, "deleted", g_strcmp0(e->state, "ready") == 0 && !e->file);
     g_autofree gchar *video
         = ready ? g_strdup_printf("/files/clip/%" G_GINT64_FORMAT "/%s/video", r->id, e->camera)
                 : NULL;
