@@ -88,7 +88,8 @@ CREATE TABLE authorisation (
   valid_from_90k INTEGER NOT NULL,
   valid_until_90k INTEGER,       -- NULL: until revoked
   granted_by TEXT NOT NULL,
-  revoked_90k INTEGER
+  revoked_90k INTEGER,
+  video INTEGER NOT NULL DEFAULT 0 -- handhaving: may play back the area's recordings
 );
 CREATE INDEX authorisation_user ON authorisation (user_id);
 
@@ -252,7 +253,8 @@ CREATE TABLE designation (
   withdrawn_by TEXT,
   source TEXT NOT NULL CHECK (source IN ('config', 'console')),
   changed_90k INTEGER NOT NULL,
-  changed_by TEXT NOT NULL
+  changed_by TEXT NOT NULL,
+  withdraw_reason TEXT
 );
 CREATE INDEX designation_area ON designation (area);
 

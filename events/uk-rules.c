@@ -19,6 +19,7 @@ uk_designation_free(UkDesignation *d)
   g_free(d->live_watch);
   g_free(d->dpia);
   g_free(d->withdrawn_by);
+  g_free(d->withdraw_reason);
   g_free(d->source);
   g_free(d->changed_by);
   g_free(d);
@@ -74,7 +75,8 @@ uk_store_designation_put(UkStore *s, UkDesignation *d, GError **error)
       "live_watch = excluded.live_watch, dpia = excluded.dpia, signage = excluded.signage, "
       "withdrawn_90k = excluded.withdrawn_90k, withdrawn_by = excluded.withdrawn_by, "
       "source = excluded.source, changed_90k = excluded.changed_90k, "
-      "changed_by = excluded.changed_by",
+      "changed_by = excluded.changed_by, withdraw_reason = CASE WHEN excluded.withdrawn_90k IS "
+      "NULL THEN NULL ELSE designation.withdraw_reason END",
       error);
   if (!st)
     return FALSE;
@@ -101,7 +103,7 @@ uk_store_designation_put(UkStore *s, UkDesignation *d, GError **error)
 
 #define DESIGNATION_COLUMNS                                                                        \
   "id, area, kind, decision, decided_by, valid_from_90k, valid_until_90k, live_watch, dpia, "      \
-  "signage, withdrawn_90k, withdrawn_by, source, changed_90k, changed_by"
+  "signage, withdrawn_90k, withdrawn_by, source, changed_90k, changed_by, withdraw_reason"
 
 static UkDesignation *
 designation_read(sqlite3_stmt *st)
@@ -122,6 +124,7 @@ designation_read(sqlite3_stmt *st)
   d->source = uk_store_column_dup(st, 12);
   d->changed_90k = sqlite3_column_int64(st, 13);
   d->changed_by = uk_store_column_dup(st, 14);
+  d->withdraw_reason = uk_store_column_dup(st, 15);
   return d;
 }
 
@@ -156,13 +159,13 @@ uk_store_designations_list(UkStore *s, GError **error)
 }
 
 gboolean
-uk_store_designation_withdraw(UkStore *s, const char *id, const char *by, gint64 now,
-                              GError **error)
+uk_store_designation_withdraw(UkStore *s, const char *id, const char *by, const char *reason,
+                              gint64 now, GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(s,
-                                   "UPDATE designation SET withdrawn_90k = ?, withdrawn_by = ?, "
-                                   "changed_90k = ?, changed_by = ?, source = 'console' "
-                                   "WHERE id = ? AND withdrawn_90k IS NULL",
+                                   "UPDATE designation SET withdrawn_90k = ?1, withdrawn_by = ?2, "
+                                   "changed_90k = ?3, changed_by = ?4, source = 'console', "
+                                   "withdraw_reason = ?6 WHERE id = ?5 AND withdrawn_90k IS NULL",
                                    error);
   if (!st)
     return FALSE;
@@ -171,6 +174,7 @@ uk_store_designation_withdraw(UkStore *s, const char *id, const char *by, gint64
   sqlite3_bind_int64(st, 3, now);
   sqlite3_bind_text(st, 4, by, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 5, id, -1, SQLITE_TRANSIENT);
+  uk_store_bind_text_or_null(st, 6, reason);
   if (!uk_store_step_done(s, st, error))
     return FALSE;
   if (sqlite3_changes(s->db) == 0) {

@@ -28,7 +28,8 @@ typedef struct {
   gboolean signage;
   gint64 withdrawn_90k; /* 0: not withdrawn */
   gchar *withdrawn_by;
-  gchar *source; /* "config" or "console" */
+  gchar *withdraw_reason; /* why it was withdrawn (console withdrawals) */
+  gchar *source;          /* "config" or "console" */
   gint64 changed_90k;
   gchar *changed_by;
 } UkDesignation;
@@ -56,7 +57,7 @@ GPtrArray *uk_store_designations_list(UkStore *store, GError **error);
 /* Withdraws @id at @now_90k. UK_STORE_ERROR_NOT_FOUND when there is no such
  * designation or it was withdrawn already. */
 gboolean uk_store_designation_withdraw(UkStore *store, const char *id, const char *by,
-                                       gint64 now_90k, GError **error);
+                                       const char *reason, gint64 now_90k, GError **error);
 
 typedef struct {
   gchar *id;

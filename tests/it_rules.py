@@ -123,7 +123,8 @@ prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
                     break
             u.log(f"camera.unwatched for the live-watch window {time.time() - t0:.1f} s after saving")
             # Withdrawal stops recording within 2 s: no byte is written after.
-            r = await priv.req("designation.withdraw", designation="centrum-event")
+            r = await priv.req("designation.withdraw", designation="centrum-event",
+                               reason="evenement afgelast")
             assert r["type"] == "result" and r["designation"]["withdrawn"], r
             withdrawn = time.time()
             while True:
@@ -200,7 +201,9 @@ prosecutor = mr. A. de Vries, geraadpleegd 2026-01-05
         assert held["path"] in left, "held footage must stay"
         assert os.path.exists(os.path.join(self.dir, "data", held["path"]))
         assert not any(s["path"] in left for s in segs if s["path"] != held["path"]), left
-        assert self.sql("SELECT count(*) FROM garbage") == "0"
+        # The index rows go first (with their garbage rows), the files and
+        # the garbage rows a moment later.
+        u.wait_until("the garbage table empty", lambda: self.sql("SELECT count(*) FROM garbage") == "0", 10)
         assert int(self.sql("SELECT count(*) FROM audit WHERE action = 'footage_deleted'")) >= 1
         r = subprocess.run([u.UITKIJK, "audit", "verify", "-c", self.config], capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr

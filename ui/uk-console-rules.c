@@ -49,6 +49,7 @@ append_designation(GString *out, const UkDesignation *d, gint64 now)
   uk_json_member_bool(out, "live_watch_now", why == NULL && in_window);
   uk_json_member_time(out, "withdrawn", d->withdrawn_90k);
   uk_json_member_string(out, "withdrawn_by", d->withdrawn_by);
+  uk_json_member_string(out, "withdraw_reason", d->withdraw_reason);
   uk_json_member_string(out, "source", d->source);
   uk_json_member_time(out, "changed", d->changed_90k);
   uk_json_member_string(out, "changed_by", d->changed_by);
@@ -200,8 +201,9 @@ void
 ukc_handle_designation_withdraw(Request *req)
 {
   UkConsole *console = req->conn->console;
-  const char *id;
-  if (!ukc_get_string(req, "designation", TRUE, 32, &id))
+  const char *id, *reason;
+  if (!ukc_get_string(req, "designation", TRUE, 32, &id)
+      || !ukc_get_string(req, "reason", TRUE, 1000, &reason))
     return;
   g_autoptr(GError) error = NULL;
   g_autoptr(UkDesignation) d = uk_store_designation_get(console->store, id, &error);
@@ -211,13 +213,16 @@ ukc_handle_designation_withdraw(Request *req)
   }
   /* Withdrawing twice changes nothing. */
   if (!d->withdrawn_90k) {
-    if (!uk_store_designation_withdraw(console->store, id, req->user->name, uk_time_now_90k(),
-                                       &error)) {
+    if (!uk_store_designation_withdraw(console->store, id, req->user->name, reason,
+                                       uk_time_now_90k(), &error)) {
       req_error(req, "internal", "%s", error->message);
       return;
     }
-    g_autofree gchar *detail = g_strdup_printf("{\"designation\":\"%s\"}", id);
-    ukc_audit(console, req->user->name, "designation_withdrawn", NULL, d->area, detail);
+    g_autoptr(GString) detail = g_string_new("{");
+    uk_json_member_string(detail, "designation", id);
+    uk_json_member_string(detail, "reason", reason);
+    g_string_append_c(detail, '}');
+    ukc_audit(console, req->user->name, "designation_withdrawn", NULL, d->area, detail->str);
     g_clear_pointer(&d, uk_designation_free);
     d = uk_store_designation_get(console->store, id, NULL);
   }
