@@ -109,6 +109,18 @@ uk_password_verify(const char *hash, const char *password)
   return crypto_pwhash_str_verify(buf, password, strlen(password)) == 0;
 }
 
+gboolean
+uk_password_acceptable(const char *password, GError **error)
+{
+  gsize n = password ? strlen(password) : 0;
+  if (n < UK_PASSWORD_MIN_LENGTH || n > UK_PASSWORD_MAX_LENGTH) {
+    g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_SQLITE, "a password has %d to %d characters",
+                UK_PASSWORD_MIN_LENGTH, UK_PASSWORD_MAX_LENGTH);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gint64
 uk_store_user_add(UkStore *s, const char *name, UkRole role, const char *password_hash,
                   gint64 valid_until_90k, GError **error)
@@ -274,6 +286,27 @@ uk_store_user_set_disabled(UkStore *s, const char *name, gboolean disabled, GErr
   return step_user_update(s, st, name, error);
 }
 
+gint64
+uk_store_user_sessions_end(UkStore *s, gint64 user_id, const guint8 *keep_hash, GError **error)
+{
+  sqlite3_stmt *st = uk_store_stmt(s,
+                                   "UPDATE session SET ended_90k = ?1 WHERE user_id = ?2 AND "
+                                   "ended_90k IS NULL AND expires_90k > ?1 AND "
+                                   "(?3 IS NULL OR token_hash IS NOT ?3)",
+                                   error);
+  if (!st)
+    return -1;
+  sqlite3_bind_int64(st, 1, uk_time_now_90k());
+  sqlite3_bind_int64(st, 2, user_id);
+  if (keep_hash)
+    sqlite3_bind_blob(st, 3, keep_hash, 32, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, 3);
+  if (!uk_store_step_done(s, st, error))
+    return -1;
+  return sqlite3_changes(s->db);
+}
+
 gboolean
 uk_store_user_login_failed(UkStore *s, gint64 user_id, gint max_failures, gint64 lock_90k,
                            GError **error)
@@ -329,6 +362,23 @@ uk_store_authorise(UkStore *s, gint64 user_id, const char *area, gint64 valid_un
     sqlite3_bind_null(st, 4);
   sqlite3_bind_text(st, 5, granted_by, -1, SQLITE_TRANSIENT);
   return uk_store_step_done(s, st, error);
+}
+
+gint64
+uk_store_authorisation_revoke(UkStore *s, gint64 user_id, const char *area, GError **error)
+{
+  sqlite3_stmt *st = uk_store_stmt(s,
+                                   "UPDATE authorisation SET revoked_90k = ?1 WHERE user_id = ?2 "
+                                   "AND area = ?3 AND revoked_90k IS NULL",
+                                   error);
+  if (!st)
+    return -1;
+  sqlite3_bind_int64(st, 1, uk_time_now_90k());
+  sqlite3_bind_int64(st, 2, user_id);
+  sqlite3_bind_text(st, 3, area, -1, SQLITE_TRANSIENT);
+  if (!uk_store_step_done(s, st, error))
+    return -1;
+  return sqlite3_changes(s->db);
 }
 
 gboolean

@@ -56,6 +56,14 @@ gboolean uk_user_is_active(const UkUser *user, gint64 now_90k);
 gchar *uk_password_hash(const char *password, GError **error);
 gboolean uk_password_verify(const char *hash, const char *password);
 
+/* The password policy (`uitkijk user add --password-stdin` and the console's
+ * user.create / user.password): 8 to 1024 bytes. */
+#define UK_PASSWORD_MIN_LENGTH 8
+#define UK_PASSWORD_MAX_LENGTH 1024
+/* TRUE when @password meets the policy; else FALSE with the reason, for
+ * people, in @error. */
+gboolean uk_password_acceptable(const char *password, GError **error);
+
 /* Users. */
 gint64 uk_store_user_add(UkStore *store, const char *name, UkRole role, const char *password_hash,
                          gint64 valid_until_90k, GError **error);
@@ -66,6 +74,10 @@ gboolean uk_store_user_set_password(UkStore *store, const char *name, const char
                                     GError **error);
 gboolean uk_store_user_set_disabled(UkStore *store, const char *name, gboolean disabled,
                                     GError **error);
+/* Ends every live session of @user_id except the one whose token hash is
+ * @keep_hash (NULL: none kept). Returns how many ended, or -1 on error. */
+gint64 uk_store_user_sessions_end(UkStore *store, gint64 user_id, const guint8 *keep_hash,
+                                  GError **error);
 /* Counts a failed login; locks the account for @lock_90k after @max_failures. */
 gboolean uk_store_user_login_failed(UkStore *store, gint64 user_id, gint max_failures,
                                     gint64 lock_90k, GError **error);
@@ -74,6 +86,10 @@ gboolean uk_store_user_login_ok(UkStore *store, gint64 user_id, GError **error);
 /* The authorisation register. */
 gboolean uk_store_authorise(UkStore *store, gint64 user_id, const char *area,
                             gint64 valid_until_90k, const char *granted_by, GError **error);
+/* Revokes (now) every authorisation of @user_id for @area not revoked yet.
+ * Returns how many, 0 when there was none, -1 on error. */
+gint64 uk_store_authorisation_revoke(UkStore *store, gint64 user_id, const char *area,
+                                     GError **error);
 
 /* A new random session token (43 characters, base64url) and its hash.
  * (transfer full) */

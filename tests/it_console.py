@@ -111,6 +111,7 @@ class ConsoleTests(u.Tests):
         self.add_user("dummy", "operator", "--areas", "station")
         self.add_user("stale", "operator", "--areas", "station")
         self.add_user("centrum-sup", "supervisor", "--areas", "centrum")
+        self.add_user("revokee", "operator", "--areas", "station,centrum")  # authorisation.revoke
         # stale's authorisation ended yesterday; the account itself is active.
         self.sql("UPDATE authorisation SET valid_until_90k = 90000 * (strftime('%s','now') - 86400) "
                  "WHERE user_id = (SELECT id FROM user WHERE name = 'stale')")
@@ -264,6 +265,146 @@ class ConsoleTests(u.Tests):
             await c.close()
         run(t())
 
+    def test_user_admin(self):
+        """user.create / disable / enable / password (admin) and authorisation.revoke
+        (privacy): validation, sessions that end at once, audit, no hashes."""
+        pw, pw2 = "lang-genoeg-1", "lang-genoeg-2"
+
+        async def next_event(c, name):
+            while True:
+                msg = json.loads(await asyncio.wait_for(c.ws.recv(), 10))
+                events = msg.get("events", [msg]) if msg.get("type") in ("event", "events") else []
+                for e in events:
+                    if e.get("event") == name:
+                        return e
+
+        async def t():
+            adm = await Client.open(self.port)
+            assert (await adm.login("admin"))["type"] == "result"
+            before = self.audit_count()
+            for fields, needle in [
+                ({"user": "nieuw", "role": "operator", "password": "kort"}, "password"),
+                ({"user": "Nieuw!", "role": "operator", "password": pw}, "user"),
+                ({"user": "x" * 33, "role": "operator", "password": pw}, "user"),
+                ({"user": "-nieuw", "role": "operator", "password": pw}, "user"),
+                ({"user": "nieuw", "role": "koning", "password": pw}, "role"),
+                ({"user": "nieuw", "password": pw}, "role"),
+                ({"user": "nieuw", "role": "operator"}, "password"),
+                ({"user": "nieuw", "role": "operator", "password": pw,
+                  "valid_until": "2020-01-01T00:00:00Z"}, "valid_until"),
+                ({"user": "nieuw", "role": "operator", "password": pw, "valid_until": "morgen"},
+                 "valid_until"),
+            ]:
+                r = await adm.req("user.create", **fields)
+                assert r["type"] == "error" and r["code"] == "bad_message" and needle in r["message"], (fields, r)
+            assert self.audit_count() == before, "refused requests write nothing"
+            r = await adm.req("user.create", user="nieuw", role="operator", password=pw,
+                              valid_until="2099-01-01T00:00:00+01:00")
+            assert r["type"] == "result" and r["user"] == {
+                "user": "nieuw", "role": "operator", "disabled": False,
+                "valid_until": "2098-12-31T23:00:00.000Z", "locked_until": None, "areas": []}, r
+            r = await adm.req("user.create", user="nieuw", role="supervisor", password=pw)
+            assert r["code"] == "exists", r
+            r = await adm.req("users.list")
+            listed = {x["user"]: x for x in r["users"]}
+            assert listed["nieuw"]["role"] == "operator", r
+            assert "argon2" not in json.dumps(r) and "hash" not in json.dumps(r), r
+            # The new user logs in (no areas yet), twice: websocket and cookie.
+            n = await Client.open(self.port)
+            r = await n.login("nieuw", pw)
+            assert r["type"] == "result" and r["role"] == "operator" and r["areas"] == [], r
+            status, headers, _ = self.http_login("nieuw", pw)
+            assert status == 200, status
+            token = re.match(r"uk_session=([A-Za-z0-9_-]+)", headers["Set-Cookie"]).group(1)
+            n2 = await Client.open(self.port, cookie=token)
+            assert n2.hello["logged_in"] is True, n2.hello
+            # Disable: not oneself; the user's sessions end at once.
+            r = await adm.req("user.disable", user="admin")
+            assert r["code"] == "bad_message" and "own" in r["message"], r
+            r = await adm.req("user.disable", user="niemand")
+            assert r["code"] == "not_found", r
+            r = await adm.req("user.disable", user="nieuw")
+            assert r["type"] == "result" and r["user"]["disabled"] is True, r
+            e = await next_event(n, "session.ended")
+            assert e == {"type": "event", "event": "session.ended", "reason": "account_disabled"}, e
+            await next_event(n2, "session.ended")
+            assert self.sql("SELECT count(*) FROM session WHERE ended_90k IS NULL AND user_id = "
+                            "(SELECT id FROM user WHERE name = 'nieuw')") == "0"
+            r = await n.req("session")
+            assert r["code"] == "session_expired", r
+            r = await n.req("session")
+            assert r["code"] == "not_logged_in", r
+            r = await n2.req("cameras.list")
+            assert r["code"] == "session_expired", r
+            r = await n.login("nieuw", pw)
+            assert r["code"] == "account_inactive", r
+            r = await adm.req("user.disable", user="nieuw")
+            assert r["code"] == "bad_message", r
+            # Enable: the user logs in again; the old cookie stays dead.
+            r = await adm.req("user.enable", user="nieuw")
+            assert r["type"] == "result" and r["user"]["disabled"] is False, r
+            r = await adm.req("user.enable", user="nieuw")
+            assert r["code"] == "bad_message", r
+            c3 = await Client.open(self.port, cookie=token)
+            assert c3.hello["logged_in"] is False, c3.hello
+            await c3.close()
+            r = await n.login("nieuw", pw)
+            assert r["type"] == "result", r
+            # A new password: policy, unknown user, the user's sessions end.
+            r = await adm.req("user.password", user="nieuw", password="kort")
+            assert r["code"] == "bad_message" and "password" in r["message"], r
+            r = await adm.req("user.password", user="niemand", password=pw2)
+            assert r["code"] == "not_found", r
+            r = await adm.req("user.password", user="nieuw", password=pw2)
+            assert r["type"] == "result" and r["user"]["user"] == "nieuw", r
+            e = await next_event(n, "session.ended")
+            assert e["reason"] == "password_changed", e
+            r = await n.req("session")
+            assert r["code"] == "session_expired", r
+            r = await n.login("nieuw", pw)
+            assert r["code"] == "login_failed", r
+            r = await n.login("nieuw", pw2)
+            assert r["type"] == "result", r
+            # An admin setting his own password keeps this session.
+            r = await adm.req("user.password", user="admin", password=password("admin"))
+            assert r["type"] == "result", r
+            r = await adm.req("session")
+            assert r["type"] == "result" and r["user"] == "admin", r
+            # Revoke (privacy): the area closes to the user.
+            p = await Client.open(self.port)
+            await p.login("privacy")
+            r = await p.req("user.authorise", user="nieuw", area="station")
+            assert r["type"] == "result", r
+            r = await n.req("camera.status", camera="station-1")
+            assert r["type"] == "result", r
+            r = await p.req("authorisation.revoke", user="nieuw", area="station")
+            assert r["type"] == "result" and r["revoked"] == 1, r
+            r = await n.req("camera.status", camera="station-1")
+            assert r["code"] == "forbidden", r
+            r = await p.req("authorisation.revoke", user="nieuw", area="station")
+            assert r["code"] == "not_found", r
+            r = await p.req("authorisation.revoke", user="niemand", area="station")
+            assert r["code"] == "not_found", r
+            r = await p.req("users.list")
+            assert [x for x in r["users"] if x["user"] == "nieuw"][0]["areas"] == [], r
+            # Only the admin manages accounts (the matrix checks every role).
+            r = await p.req("user.create", user="nieuw2", role="operator", password=pw)
+            assert r["code"] == "forbidden", r
+            for c in (adm, n, n2, p):
+                await c.close()
+        run(t())
+        rows = self.sql("SELECT actor || ' ' || action FROM audit WHERE action IN ('user_added', "
+                        "'user_disabled', 'user_enabled', 'user_password_set', 'authorisation_revoked') "
+                        "AND (json_extract(detail, '$.user') IN ('nieuw', 'admin')) ORDER BY id").splitlines()
+        assert rows[-6:] == ["admin user_added", "admin user_disabled", "admin user_enabled",
+                             "admin user_password_set", "admin user_password_set",
+                             "privacy authorisation_revoked"], rows
+        assert self.sql("SELECT json_extract(detail, '$.role') FROM audit WHERE action = 'user_added' "
+                        "AND json_extract(detail, '$.user') = 'nieuw'") == "operator"
+        leaks = self.sql(f"SELECT count(*) FROM audit WHERE detail LIKE '%{pw}%' OR detail LIKE "
+                         f"'%{pw2}%' OR detail LIKE '%argon2%'")
+        assert leaks == "0", "passwords or hashes in the audit log"
+
     def test_authorisation_matrix(self):
         matrix = parse_matrix()
         checked = 0
@@ -292,7 +433,7 @@ class ConsoleTests(u.Tests):
                 "designation.save": {"designation": f"matrix-{role}", "area": "centrum",
                                      "decision": "matrix", "valid_from": "2098-01-01T00:00:00Z",
                                      "valid_until": "2098-12-31T00:00:00Z"},
-                "designation.withdraw": {"designation": f"matrix-{role}"},
+                "designation.withdraw": {"designation": f"matrix-{role}", "reason": "matrix"},
                 "hold.request": {"cameras": [camera], "from": u.rfc3339(time.time() * 1e6 - 60e6),
                                  "to": u.rfc3339(time.time() * 1e6 - 30e6), "case_ref": "PL0100-2026-2",
                                  "offence": "diefstal", "justification": "matrix"},
@@ -314,12 +455,23 @@ class ConsoleTests(u.Tests):
                 "audit.verify": {}, "users.list": {},
                 "user.authorise": {"user": "dummy", "area": "centrum",
                                    "valid_until": "2099-01-01T00:00:00Z"},
+                "authorisation.revoke": {"user": "revokee", "area": "centrum" if other_area else "station"},
+                # Only the admin gets past the gate: matrix-admin-0 and -1 are
+                # created, disabled, enabled and given a new password in turn.
+                "user.create": {"user": f"matrix-{role}-{int(other_area)}", "role": "operator",
+                                "password": "matrix-wachtwoord"},
+                "user.disable": {"user": f"matrix-{role}-{int(other_area)}"},
+                "user.enable": {"user": f"matrix-{role}-{int(other_area)}"},
+                "user.password": {"user": f"matrix-{role}-{int(other_area)}",
+                                  "password": "matrix-wachtwoord-2"},
             }[message]
 
         async def t():
             nonlocal checked
             assert set(matrix) == {"login", "logout", "session", "cameras.list", "camera.status",
                                    "audit.query", "audit.verify", "users.list", "user.authorise",
+                                   "authorisation.revoke", "user.create", "user.disable",
+                                   "user.enable", "user.password",
                                    "incident.create", "incident.amend", "incident.status",
                                    "incident.get", "incidents.query", "incidents.stats",
                                    "incidents.export", "incident.options", "live.start",

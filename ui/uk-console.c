@@ -36,7 +36,13 @@ static void handle_camera_status(Request *req);
 static void handle_audit_query(Request *req);
 static void handle_audit_verify(Request *req);
 static void handle_users_list(Request *req);
+static void add_user_entry(UkConsole *console, JsonBuilder *b, const UkUser *u);
 static void handle_user_authorise(Request *req);
+static void handle_user_create(Request *req);
+static void handle_user_disable(Request *req);
+static void handle_user_enable(Request *req);
+static void handle_user_password(Request *req);
+static void handle_authorisation_revoke(Request *req);
 
 /* The authorisation matrix. */
 static const MessageSpec messages[] = {
@@ -49,6 +55,11 @@ static const MessageSpec messages[] = {
   { "audit.verify", ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_audit_verify },
   { "users.list", ROLE(UK_ROLE_ADMIN) | ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_users_list },
   { "user.authorise", ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_user_authorise },
+  { "authorisation.revoke", ROLE(UK_ROLE_PRIVACY), SCOPE_NONE, handle_authorisation_revoke },
+  { "user.create", ROLE(UK_ROLE_ADMIN), SCOPE_NONE, handle_user_create },
+  { "user.disable", ROLE(UK_ROLE_ADMIN), SCOPE_NONE, handle_user_disable },
+  { "user.enable", ROLE(UK_ROLE_ADMIN), SCOPE_NONE, handle_user_enable },
+  { "user.password", ROLE(UK_ROLE_ADMIN), SCOPE_NONE, handle_user_password },
   { "incident.create", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_incident_create },
   { "incident.amend", INCIDENT_WRITE_ROLES, SCOPE_INCIDENT, ukc_handle_incident_amend },
   { "incident.status", INCIDENT_WRITE_ROLES, SCOPE_INCIDENT, ukc_handle_incident_status },
@@ -813,19 +824,8 @@ handle_users_list(Request *req)
   g_autoptr(JsonBuilder) b = ukc_result(req);
   json_builder_set_member_name(b, "users");
   json_builder_begin_array(b);
-  for (guint i = 0; i < users->len; i++) {
-    UkUser *u = users->pdata[i];
-    json_builder_begin_object(b);
-    ukc_add_string(b, "user", u->name);
-    ukc_add_string(b, "role", uk_role_name(u->role));
-    json_builder_set_member_name(b, "disabled");
-    json_builder_add_boolean_value(b, u->disabled);
-    ukc_add_time(b, "valid_until", u->valid_until_90k);
-    ukc_add_time(b, "locked_until",
-                 u->locked_until_90k > uk_time_now_90k() ? u->locked_until_90k : 0);
-    add_user_areas(console, b, u);
-    json_builder_end_object(b);
-  }
+  for (guint i = 0; i < users->len; i++)
+    add_user_entry(console, b, users->pdata[i]);
   json_builder_end_array(b);
   ukc_finish(req, b);
 }
@@ -875,6 +875,401 @@ handle_user_authorise(Request *req)
   ukc_finish(req, b);
 }
 
+/* ---- user administration (admin) and revocation (privacy) ---- */
+
+/* One users.list entry (also the "user" of the user.* replies). Never the
+ * password hash. */
+static void
+add_user_entry(UkConsole *console, JsonBuilder *b, const UkUser *u)
+{
+  json_builder_begin_object(b);
+  ukc_add_string(b, "user", u->name);
+  ukc_add_string(b, "role", uk_role_name(u->role));
+  json_builder_set_member_name(b, "disabled");
+  json_builder_add_boolean_value(b, u->disabled);
+  ukc_add_time(b, "valid_until", u->valid_until_90k);
+  ukc_add_time(b, "locked_until",
+               u->locked_until_90k > uk_time_now_90k() ? u->locked_until_90k : 0);
+  add_user_areas(console, b, u);
+  json_builder_end_object(b);
+}
+
+/* The audit detail of a user change: {"peer": ..., "user": ..., more...}
+ * (pairs of key and value, NULL-terminated; a NULL value is JSON null). */
+static gchar *user_detail_json(const char *peer, const char *user, ...) G_GNUC_NULL_TERMINATED;
+
+static gchar *
+user_detail_json(const char *peer, const char *user, ...)
+{
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  ukc_add_string(b, "peer", peer);
+  ukc_add_string(b, "user", user);
+  va_list args;
+  va_start(args, user);
+  for (const char *key = va_arg(args, const char *); key; key = va_arg(args, const char *))
+    ukc_add_string(b, key, va_arg(args, const char *));
+  va_end(args);
+  json_builder_end_object(b);
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  return json_to_string(root, FALSE);
+}
+
+/* Sends the result of a user.* request: {"user": <users.list entry>}. */
+static void
+send_user_result(UkConsoleConn *c, JsonNode *id, const char *request, const char *name)
+{
+  UkConsole *console = c->console;
+  ukc_users_changed(console);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkUser) user = uk_store_user_get(console->store, name, &error);
+  if (!user) {
+    ukc_send_error(c, id, request, "internal", "%s", error->message);
+    return;
+  }
+  g_autoptr(JsonBuilder) b = ukc_reply_begin("result", id, request);
+  json_builder_set_member_name(b, "user");
+  add_user_entry(console, b, user);
+  json_builder_end_object(b);
+  ukc_send(c, b);
+}
+
+/* Logs out, at once, every connection of @user_id (except those sharing
+ * @keep's session): live views end, no more events; each is told with a
+ * session.ended event, and its next request is answered session_expired. */
+static void
+end_user_connections(UkConsole *console, gint64 user_id, UkConsoleConn *keep, const char *reason)
+{
+  g_autofree gchar *event = g_strdup_printf(
+      "{\"type\":\"event\",\"event\":\"session.ended\",\"reason\":\"%s\"}", reason);
+  GList *conns = g_hash_table_get_keys(console->conns);
+  for (GList *l = conns; l; l = l->next) {
+    UkConsoleConn *c = l->data;
+    if (c->closed || c->user_id != user_id
+        || (keep && memcmp(c->session_hash, keep->session_hash, sizeof c->session_hash) == 0))
+      continue;
+    conn_set_user(c, 0);
+    c->session_expires_90k = -1; /* current_user: "session_expired", once */
+    ukc_send_text(c, event);
+  }
+  g_list_free(conns);
+}
+
+/* Finds the user named in the request's "user" field; FALSE after an error
+ * reply. */
+static UkUser *
+request_target(Request *req)
+{
+  const char *name;
+  if (!ukc_get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name))
+    return NULL;
+  UkUser *user = uk_store_user_get(req->conn->console->store, name, NULL);
+  if (!user)
+    req_error(req, "not_found", "unknown user '%s'", name);
+  return user;
+}
+
+/* user.create and user.password hash the new password (argon2id, ~0.1 s and
+ * 64 MiB) on a worker thread, as login checks one; the change is made when
+ * the hash is ready, if the admin is still logged in on that connection. */
+typedef struct {
+  UkConsoleConn *conn; /* (owned ref) */
+  JsonNode *id;
+  gchar *request; /* "user.create" or "user.password" */
+  gint64 actor_id;
+  gchar *name;
+  UkRole role;            /* user.create */
+  gint64 valid_until_90k; /* user.create */
+  gchar *password;        /* wiped after hashing */
+  gchar *hash;
+  GError *error;
+} PasswordJob;
+
+static void
+password_job_free(PasswordJob *job)
+{
+  ukc_conn_unref(job->conn);
+  json_node_unref(job->id);
+  g_free(job->request);
+  g_free(job->name);
+  if (job->password) {
+    memset(job->password, 0, strlen(job->password));
+    g_free(job->password);
+  }
+  if (job->hash) {
+    memset(job->hash, 0, strlen(job->hash));
+    g_free(job->hash);
+  }
+  g_clear_error(&job->error);
+  g_free(job);
+}
+
+static void
+password_hash_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+  PasswordJob *job = data;
+  job->hash = uk_password_hash(job->password, &job->error);
+  memset(job->password, 0, strlen(job->password));
+  g_task_return_boolean(task, TRUE);
+}
+
+/* Writes user.create's or user.password's change with its audit row in one
+ * transaction. FALSE with @code and @error set. */
+static gboolean
+password_job_write(PasswordJob *job, const char *actor, const char **code, GError **error)
+{
+  UkConsole *console = job->conn->console;
+  UkStore *store = console->store;
+  *code = "internal";
+  if (!uk_store_begin(store, error))
+    return FALSE;
+  g_autoptr(UkUser) target = uk_store_user_get(store, job->name, NULL);
+  g_autofree gchar *detail = NULL;
+  const char *action;
+  gboolean ok;
+  if (g_str_equal(job->request, "user.create")) {
+    action = "user_added";
+    if (target) {
+      uk_store_rollback(store);
+      *code = "exists";
+      g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_SQLITE, "user '%s' exists already",
+                  job->name);
+      return FALSE;
+    }
+    ok = uk_store_user_add(store, job->name, job->role, job->hash, job->valid_until_90k, error)
+         != 0;
+    g_autofree gchar *until
+        = job->valid_until_90k ? uk_time_format_rfc3339(job->valid_until_90k) : NULL;
+    detail = user_detail_json(job->conn->peer, job->name, "role", uk_role_name(job->role),
+                              "valid_until", until, NULL);
+  } else {
+    action = "user_password_set";
+    if (!target) {
+      uk_store_rollback(store);
+      *code = "not_found";
+      g_set_error(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND, "unknown user '%s'", job->name);
+      return FALSE;
+    }
+    /* The user's sessions end; an admin setting his own password keeps
+     * the session he does it in. */
+    gboolean self = target->id == job->actor_id;
+    ok = uk_store_user_set_password(store, job->name, job->hash, error)
+         && uk_store_user_sessions_end(store, target->id, self ? job->conn->session_hash : NULL,
+                                       error)
+                >= 0;
+    detail = user_detail_json(job->conn->peer, job->name, NULL);
+  }
+  if (ok) {
+    ukc_audit(console, actor, action, NULL, NULL, detail);
+    ok = uk_store_commit(store, error);
+  } else {
+    uk_store_rollback(store);
+  }
+  ukc_users_changed(console);
+  return ok;
+}
+
+static void
+password_job_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+  PasswordJob *job = g_task_get_task_data(G_TASK(result));
+  UkConsoleConn *c = job->conn;
+  if (c->closed)
+    return; /* nobody to answer: nothing is changed */
+  if (!job->hash) {
+    ukc_send_error(c, job->id, job->request, "internal", "%s", job->error->message);
+    return;
+  }
+  /* The admin may have logged out, or been disabled, meanwhile. */
+  g_autoptr(UkUser) actor = c->user_id == job->actor_id ? ukc_user(c->console, c->user_id) : NULL;
+  if (!actor || !uk_user_is_active(actor, uk_time_now_90k()) || actor->role != UK_ROLE_ADMIN) {
+    ukc_send_error(c, job->id, job->request, "session_expired",
+                   "the session has ended or the account is no longer valid; log in again");
+    return;
+  }
+  const char *code;
+  g_autoptr(GError) error = NULL;
+  if (!password_job_write(job, actor->name, &code, &error)) {
+    ukc_send_error(c, job->id, job->request, code, "%s", error->message);
+    return;
+  }
+  if (g_str_equal(job->request, "user.password")) {
+    g_autoptr(UkUser) target = uk_store_user_get(c->console->store, job->name, NULL);
+    if (target)
+      end_user_connections(c->console, target->id, target->id == job->actor_id ? c : NULL,
+                           "password_changed");
+  }
+  send_user_result(c, job->id, job->request, job->name);
+}
+
+static void
+password_job_start(Request *req, PasswordJob *job, const char *password)
+{
+  job->conn = ukc_conn_ref(req->conn);
+  job->id = json_node_copy(req->id);
+  job->request = g_strdup(req->type);
+  job->actor_id = req->user->id;
+  job->password = g_strdup(password);
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, password_job_done, NULL);
+  g_task_set_task_data(task, job, (GDestroyNotify)password_job_free);
+  g_task_run_in_thread(task, password_hash_thread);
+}
+
+/* The new password of user.create / user.password: FALSE after an error
+ * reply. */
+static gboolean
+get_new_password(Request *req, const char **out)
+{
+  if (!ukc_get_string(req, "password", TRUE, MAX_PASSWORD_LENGTH, out))
+    return FALSE;
+  g_autoptr(GError) error = NULL;
+  if (!uk_password_acceptable(*out, &error)) {
+    req_error(req, "bad_message", "'password': %s", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+handle_user_create(Request *req)
+{
+  static const char *const roles[]
+      = { "operator", "supervisor", "police", "handhaving", "privacy", "admin", NULL };
+  const char *name, *role_name, *password;
+  gint64 until;
+  if (!ukc_get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name))
+    return;
+  if (!uk_config_id_is_valid(name)) {
+    req_error(req, "bad_message",
+              "'user': a user name is 1 to 32 of a-z, 0-9, '_' and '-', not starting with '-'");
+    return;
+  }
+  if (!ukc_get_choice(req, "role", roles, NULL, &role_name)
+      || !ukc_get_time(req, "valid_until", &until) || !get_new_password(req, &password))
+    return;
+  if (until && until <= uk_time_now_90k()) {
+    req_error(req, "bad_message", "'valid_until' must be in the future");
+    return;
+  }
+  g_autoptr(UkUser) existing = uk_store_user_get(req->conn->console->store, name, NULL);
+  if (existing) { /* checked again when writing */
+    req_error(req, "exists", "user '%s' exists already", name);
+    return;
+  }
+  PasswordJob *job = g_new0(PasswordJob, 1);
+  job->name = g_strdup(name);
+  uk_role_from_name(role_name, &job->role);
+  job->valid_until_90k = until;
+  password_job_start(req, job, password);
+}
+
+static void
+handle_user_password(Request *req)
+{
+  g_autoptr(UkUser) target = request_target(req);
+  const char *password;
+  if (!target || !get_new_password(req, &password))
+    return;
+  PasswordJob *job = g_new0(PasswordJob, 1);
+  job->name = g_strdup(target->name);
+  password_job_start(req, job, password);
+}
+
+/* user.disable and user.enable. */
+static void
+set_user_disabled(Request *req, gboolean disable)
+{
+  UkConsole *console = req->conn->console;
+  g_autoptr(UkUser) target = request_target(req);
+  if (!target)
+    return;
+  if (disable && target->id == req->user->id) {
+    req_error(req, "bad_message", "you cannot disable your own account");
+    return;
+  }
+  if (target->disabled == disable) {
+    req_error(req, "bad_message", "user '%s' is already %s", target->name,
+              disable ? "disabled" : "enabled");
+    return;
+  }
+  g_autoptr(GError) error = NULL;
+  gboolean ok
+      = uk_store_begin(console->store, &error)
+        && uk_store_user_set_disabled(console->store, target->name, disable, &error)
+        && (!disable || uk_store_user_sessions_end(console->store, target->id, NULL, &error) >= 0);
+  if (!ok) {
+    uk_store_rollback(console->store);
+    ukc_users_changed(console);
+    req_error(req, "internal", "%s", error->message);
+    return;
+  }
+  g_autofree gchar *detail = user_detail_json(req->conn->peer, target->name, NULL);
+  ukc_audit(console, req->user->name, disable ? "user_disabled" : "user_enabled", NULL, NULL,
+            detail);
+  ok = uk_store_commit(console->store, &error);
+  ukc_users_changed(console);
+  if (!ok) {
+    req_error(req, "internal", "%s", error->message);
+    return;
+  }
+  if (disable)
+    end_user_connections(console, target->id, NULL, "account_disabled");
+  send_user_result(req->conn, req->id, req->type, target->name);
+}
+
+static void
+handle_user_disable(Request *req)
+{
+  set_user_disabled(req, TRUE);
+}
+
+static void
+handle_user_enable(Request *req)
+{
+  set_user_disabled(req, FALSE);
+}
+
+static void
+handle_authorisation_revoke(Request *req)
+{
+  UkConsole *console = req->conn->console;
+  const char *area;
+  g_autoptr(UkUser) target = request_target(req);
+  if (!target || !ukc_get_string(req, "area", TRUE, MAX_NAME_LENGTH, &area))
+    return;
+  g_autoptr(GError) error = NULL;
+  if (!uk_store_begin(console->store, &error)) {
+    req_error(req, "internal", "%s", error->message);
+    return;
+  }
+  gint64 n = uk_store_authorisation_revoke(console->store, target->id, area, &error);
+  if (n <= 0) {
+    uk_store_rollback(console->store);
+    ukc_users_changed(console);
+    if (n == 0)
+      req_error(req, "not_found", "user '%s' has no authorisation for area '%s'", target->name,
+                area);
+    else
+      req_error(req, "internal", "%s", error->message);
+    return;
+  }
+  g_autofree gchar *count = g_strdup_printf("%" G_GINT64_FORMAT, n);
+  g_autofree gchar *detail
+      = user_detail_json(req->conn->peer, target->name, "authorisations", count, NULL);
+  ukc_audit(console, req->user->name, "authorisation_revoked", NULL, area, detail);
+  gboolean ok = uk_store_commit(console->store, &error);
+  ukc_users_changed(console);
+  if (!ok) {
+    req_error(req, "internal", "%s", error->message);
+    return;
+  }
+  g_autoptr(JsonBuilder) b = ukc_result(req);
+  ukc_add_string(b, "user", target->name);
+  ukc_add_string(b, "area", area);
+  ukc_add_int(b, "revoked", n);
+  ukc_finish(req, b);
+}
+
 /* ---- the gate ---- */
 
 static const MessageSpec *
@@ -892,8 +1287,13 @@ static UkUser *
 current_user(UkConsoleConn *c, const char **code)
 {
   *code = "not_logged_in";
-  if (!c->user_id)
+  if (!c->user_id) {
+    if (c->session_expires_90k < 0) { /* ended by user.disable or user.password */
+      *code = "session_expired";
+      c->session_expires_90k = 0;
+    }
     return NULL;
+  }
   UkConsole *console = c->console;
   gint64 now = uk_time_now_90k();
   /* The session is looked up again only when accounts or sessions changed
