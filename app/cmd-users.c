@@ -136,7 +136,7 @@ uk_cli_user_add(UkStore *store, const UkConfig *config, const char *name, UkRole
   gint64 id = uk_store_user_add(store, name, role, hash, valid_until_90k, error);
   gboolean ok = id != 0;
   for (char **a = areas; ok && a && *a; a++)
-    ok = uk_store_authorise(store, id, *a, valid_until_90k, actor, error);
+    ok = uk_store_authorise(store, id, *a, valid_until_90k, FALSE, actor, error);
   if (!ok) {
     uk_store_rollback(store);
     return FALSE;

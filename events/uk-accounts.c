@@ -67,18 +67,30 @@ uk_user_is_active(const UkUser *user, gint64 now_90k)
   return !user->disabled && (user->valid_until_90k == 0 || now_90k < user->valid_until_90k);
 }
 
-gboolean
-uk_user_may_area(const UkUser *user, const char *area, gint64 now_90k)
+static gboolean
+may(const UkUser *user, const char *area, gint64 now_90k, gboolean video)
 {
   if (!area || !uk_user_is_active(user, now_90k))
     return FALSE;
   for (guint i = 0; i < user->areas->len; i++) {
     const UkAuthorisation *a = user->areas->pdata[i];
     if (g_strcmp0(a->area, area) == 0 && a->valid_from_90k <= now_90k
-        && (a->valid_until_90k == 0 || now_90k < a->valid_until_90k))
+        && (a->valid_until_90k == 0 || now_90k < a->valid_until_90k) && (!video || a->video))
       return TRUE;
   }
   return FALSE;
+}
+
+gboolean
+uk_user_may_area(const UkUser *user, const char *area, gint64 now_90k)
+{
+  return may(user, area, now_90k, FALSE);
+}
+
+gboolean
+uk_user_may_video(const UkUser *user, const char *area, gint64 now_90k)
+{
+  return may(user, area, now_90k, user->role == UK_ROLE_HANDHAVING);
 }
 
 gchar *
@@ -159,11 +171,12 @@ uk_store_user_add(UkStore *s, const char *name, UkRole role, const char *passwor
 static gboolean
 load_areas(UkStore *s, UkUser *u, GError **error)
 {
-  sqlite3_stmt *st = uk_store_stmt(s,
-                                   "SELECT area, valid_from_90k, coalesce(valid_until_90k, 0) "
-                                   "FROM authorisation WHERE user_id = ? AND revoked_90k IS NULL "
-                                   "ORDER BY area",
-                                   error);
+  sqlite3_stmt *st
+      = uk_store_stmt(s,
+                      "SELECT area, valid_from_90k, coalesce(valid_until_90k, 0), video "
+                      "FROM authorisation WHERE user_id = ? AND revoked_90k IS NULL "
+                      "ORDER BY area",
+                      error);
   if (!st)
     return FALSE;
   sqlite3_bind_int64(st, 1, u->id);
@@ -172,6 +185,7 @@ load_areas(UkStore *s, UkUser *u, GError **error)
     a->area = g_strdup((const char *)sqlite3_column_text(st, 0));
     a->valid_from_90k = sqlite3_column_int64(st, 1);
     a->valid_until_90k = sqlite3_column_int64(st, 2);
+    a->video = sqlite3_column_int(st, 3);
     g_ptr_array_add(u->areas, a);
   }
   sqlite3_reset(st);
@@ -345,11 +359,11 @@ uk_store_user_login_ok(UkStore *s, gint64 user_id, GError **error)
 
 gboolean
 uk_store_authorise(UkStore *s, gint64 user_id, const char *area, gint64 valid_until_90k,
-                   const char *granted_by, GError **error)
+                   gboolean video, const char *granted_by, GError **error)
 {
   sqlite3_stmt *st = uk_store_stmt(s,
                                    "INSERT INTO authorisation (user_id, area, valid_from_90k, "
-                                   "valid_until_90k, granted_by) VALUES (?, ?, ?, ?, ?)",
+                                   "valid_until_90k, granted_by, video) VALUES (?, ?, ?, ?, ?, ?)",
                                    error);
   if (!st)
     return FALSE;
@@ -361,6 +375,7 @@ uk_store_authorise(UkStore *s, gint64 user_id, const char *area, gint64 valid_un
   else
     sqlite3_bind_null(st, 4);
   sqlite3_bind_text(st, 5, granted_by, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 6, video);
   return uk_store_step_done(s, st, error);
 }
 

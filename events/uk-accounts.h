@@ -27,6 +27,7 @@ typedef struct {
   gchar *area;
   gint64 valid_from_90k;
   gint64 valid_until_90k; /* 0: until revoked */
+  gboolean video;         /* handhaving: may also play back the area's recordings */
 } UkAuthorisation;
 
 typedef struct {
@@ -48,6 +49,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(UkUser, uk_user_free)
 /* TRUE when @user may act on @area at @now_90k (enabled, not expired, and a
  * valid authorisation). */
 gboolean uk_user_may_area(const UkUser *user, const char *area, gint64 now_90k);
+/* Like uk_user_may_area, for recorded video (timeline, playback): the
+ * handhaving role needs an authorisation with a video grant; the other
+ * roles' area authorisation is enough (their role decides what they see). */
+gboolean uk_user_may_video(const UkUser *user, const char *area, gint64 now_90k);
 /* TRUE when the account itself is usable at @now_90k. */
 gboolean uk_user_is_active(const UkUser *user, gint64 now_90k);
 
@@ -85,7 +90,8 @@ gboolean uk_store_user_login_ok(UkStore *store, gint64 user_id, GError **error);
 
 /* The authorisation register. */
 gboolean uk_store_authorise(UkStore *store, gint64 user_id, const char *area,
-                            gint64 valid_until_90k, const char *granted_by, GError **error);
+                            gint64 valid_until_90k, gboolean video, const char *granted_by,
+                            GError **error);
 /* Revokes (now) every authorisation of @user_id for @area not revoked yet.
  * Returns how many, 0 when there was none, -1 on error. */
 gint64 uk_store_authorisation_revoke(UkStore *store, gint64 user_id, const char *area,

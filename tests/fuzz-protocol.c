@@ -36,7 +36,7 @@ session_for(Fixture *f, const char *name, UkRole role, const char *area)
   g_autofree gchar *hash = uk_password_hash("fuzz-password", NULL);
   gint64 id = uk_store_user_add(f->store, name, role, hash, 0, NULL);
   if (area)
-    uk_store_authorise(f->store, id, area, 0, "fuzz", NULL);
+    uk_store_authorise(f->store, id, area, 0, FALSE, "fuzz", NULL);
   guint8 token_hash[32];
   gchar *token = uk_session_token_new(token_hash);
   uk_store_session_create(f->store, token_hash, id, G_MAXINT64 / 2, NULL);

@@ -23,7 +23,8 @@ class PlaybackTests(u.Tests):
             ("centrum-1", "centrum", f"rtsp://127.0.0.1:{u.free_port()}/x"),
         ], segment_seconds=2, listen_port=self.port)
         u.add_users(self.config, [(n, r, "station") for n, r in (
-            ("op", "operator"), ("op2", "operator"), ("pol", "police"), ("hh", "handhaving"))])
+            ("op", "operator"), ("op2", "operator"), ("pol", "police"), ("hh", "handhaving"))]
+                    + [("priv", "privacy", None)])
         self.serve = u.start_serve(self.dir, self.config)
         u.wait_until("the console", lambda: u.port_open(self.port), 30)
         u.wait_complete_segments(self.config, "station-1", 3, 30)
@@ -106,6 +107,44 @@ class PlaybackTests(u.Tests):
             assert r["code"] == "forbidden", r
             await pol.close()
         run(t())
+
+    def test_handhaving_video_only_when_granted(self):
+        """Handhaving reads incident logs; recorded video of an area only with
+        a video grant from the privacy officer (never live)."""
+        async def t():
+            now = time.time()
+            span = {"from": u.rfc3339((now - 60) * 1e6)}
+            hh, priv = await Client.open(self.port), await Client.open(self.port)
+            await hh.login("hh")
+            await priv.login("priv")
+            for m in ("timeline", "playback.open"):
+                r = await hh.req(m, camera="station-1", **span)
+                assert r["code"] == "forbidden" and "video grant" in r["message"], r
+            r = await priv.req("user.authorise", user="op", area="centrum", video=True)
+            assert r["code"] == "bad_message", r  # the operator's role decides
+            r = await priv.req("user.authorise", user="hh", area="station", video="ja")
+            assert r["code"] == "bad_message", r
+            r = await priv.req("user.authorise", user="hh", area="station", video=True,
+                               valid_until=u.rfc3339((now + 3600) * 1e6))
+            assert r["type"] == "result" and r["video"] is True, r
+            r = await hh.req("session")
+            assert any(a["area"] == "station" and a["video"] for a in r["areas"]), r
+            r = await hh.req("timeline", camera="station-1", **span)
+            assert r["type"] == "result" and r["recorded"], r
+            r = await hh.req("playback.open", camera="station-1", **span)
+            assert r["type"] == "result" and r["segments"], r
+            r = await hh.req("playback.open", camera="centrum-1", **span)
+            assert r["code"] == "forbidden", r  # not its area
+            r = await hh.req("live.start", camera="station-1")
+            assert r["code"] == "forbidden", r  # never live
+            for c in (hh, priv):
+                await c.close()
+        run(t())
+        rows = subprocess.run(["sqlite3", os.path.join(self.dir, "data", "uitkijk.db"),
+                               "SELECT actor || '|' || action || '|' || coalesce(json_extract(detail, '$.video'), '') "
+                               "FROM audit WHERE action IN ('authorisation_granted', 'playback')"],
+                              capture_output=True, text=True).stdout.split()
+        assert "priv|authorisation_granted|1" in rows and any(r.startswith("hh|playback") for r in rows), rows
 
 
 if __name__ == "__main__":

@@ -209,12 +209,9 @@ ukc_handle_clip_decide(Request *req)
   const char *reason;
   if (!r || !ukc_get_string(req, "reason", FALSE, MAX_TEXT, &reason))
     return;
-  JsonNode *ap = json_object_get_member(req->msg, "approve");
-  if (!ap || !JSON_NODE_HOLDS_VALUE(ap) || json_node_get_value_type(ap) != G_TYPE_BOOLEAN) {
-    req_error(req, "bad_message", "'approve' must be true or false");
+  gboolean approve;
+  if (!ukc_get_bool(req, "approve", -1, &approve))
     return;
-  }
-  gboolean approve = json_node_get_boolean(ap);
   if (!reason || !*reason) {
     req_error(req, "bad_message", "a decision needs a 'reason'");
     return;

@@ -61,6 +61,7 @@ typedef enum {
   SCOPE_NONE,     /* not about a camera or area */
   SCOPE_CAMERA,   /* field "camera": its area must be authorised */
   SCOPE_INCIDENT, /* field "incident": its area must be authorised */
+  SCOPE_VIDEO,    /* like SCOPE_CAMERA, for recordings: handhaving needs a video grant */
 } Scope;
 
 /* A request being handled: what the handler needs and how it replies. */
@@ -109,6 +110,8 @@ void ukc_add_int(JsonBuilder *b, const char *name, gint64 value);
 gboolean ukc_get_string(Request *req, const char *name, gboolean required, gsize max,
                         const char **out);
 gboolean ukc_get_time(Request *req, const char *name, gint64 *out);
+/* true or false; @def when absent (-1: required). */
+gboolean ukc_get_bool(Request *req, const char *name, gint def, gboolean *out);
 /* The whole number in @name, required and >= 1; 0 after an error reply. */
 gint64 ukc_get_id(Request *req, const char *name);
 /* TRUE when the user may see every one of @areas (the privacy officer and

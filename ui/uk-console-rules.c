@@ -132,11 +132,9 @@ ukc_handle_designation_save(Request *req)
       || !ukc_get_string(req, "dpia", FALSE, 200, &dpia) || !ukc_get_time(req, "valid_from", &from)
       || !ukc_get_time(req, "valid_until", &until))
     return;
-  JsonNode *sig = json_object_get_member(req->msg, "signage");
-  if (sig && (!JSON_NODE_HOLDS_VALUE(sig) || json_node_get_value_type(sig) != G_TYPE_BOOLEAN)) {
-    req_error(req, "bad_message", "'signage' must be true or false");
+  gboolean signage;
+  if (!ukc_get_bool(req, "signage", FALSE, &signage))
     return;
-  }
   if (!uk_config_id_is_valid(id)) {
     req_error(req, "bad_message", "'designation' must be 1 to 32 of a-z, 0-9, '_' and '-'");
     return;
@@ -165,7 +163,7 @@ ukc_handle_designation_save(Request *req)
   d->valid_until_90k = until;
   d->live_watch = g_strdup(live_watch);
   d->dpia = g_strdup(dpia);
-  d->signage = sig && json_node_get_boolean(sig);
+  d->signage = signage;
   d->source = g_strdup("console");
   d->changed_by = g_strdup(req->user->name);
   /* Gemeentewet 151c lid 6, Wpg art. 4c: no activation without a DPIA and
@@ -389,16 +387,13 @@ ukc_handle_hold_decide(Request *req)
   const char *note;
   if (!h || !ukc_get_string(req, "note", FALSE, MAX_TEXT, &note))
     return;
-  JsonNode *ap = json_object_get_member(req->msg, "approve");
-  if (!ap || !JSON_NODE_HOLDS_VALUE(ap) || json_node_get_value_type(ap) != G_TYPE_BOOLEAN) {
-    req_error(req, "bad_message", "'approve' must be true or false");
+  gboolean approve;
+  if (!ukc_get_bool(req, "approve", -1, &approve))
     return;
-  }
   if (g_strcmp0(h->requested_by, req->user->name) == 0) {
     req_error(req, "not_allowed", "a hold is decided by someone other than its requester");
     return;
   }
-  gboolean approve = json_node_get_boolean(ap);
   g_autoptr(GError) error = NULL;
   if (!uk_store_hold_decide(console->store, h->id, req->user->name, approve, note, &error)) {
     gboolean done = g_error_matches(error, UK_STORE_ERROR, UK_STORE_ERROR_NOT_FOUND);

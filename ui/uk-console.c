@@ -9,6 +9,7 @@
 
 #include "uk-audit.h"
 #include "uk-server.h"
+#include "uk-text.h"
 #include "uk-time.h"
 
 #include <json-glib/json-glib.h>
@@ -78,8 +79,10 @@ static const MessageSpec messages[] = {
   { "plan.cancel", ROLE(UK_ROLE_SUPERVISOR), SCOPE_NONE, ukc_handle_plan_cancel },
   { "plans.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_plans_list },
   { "alerts.list", INCIDENT_WRITE_ROLES, SCOPE_NONE, ukc_handle_alerts_list },
-  { "timeline", INCIDENT_WRITE_ROLES | ROLE(UK_ROLE_POLICE), SCOPE_CAMERA, ukc_handle_timeline },
-  { "playback.open", INCIDENT_WRITE_ROLES, SCOPE_CAMERA, ukc_handle_playback_open },
+  { "timeline", INCIDENT_WRITE_ROLES | ROLE(UK_ROLE_POLICE) | ROLE(UK_ROLE_HANDHAVING), SCOPE_VIDEO,
+    ukc_handle_timeline },
+  { "playback.open", INCIDENT_WRITE_ROLES | ROLE(UK_ROLE_HANDHAVING), SCOPE_VIDEO,
+    ukc_handle_playback_open },
   { "clip.request", ROLE(UK_ROLE_POLICE), SCOPE_NONE, ukc_handle_clip_request },
   { "clip.decide", ROLE(UK_ROLE_SUPERVISOR), SCOPE_NONE, ukc_handle_clip_decide },
   { "clips.list", ROLE(UK_ROLE_SUPERVISOR) | ROLE(UK_ROLE_POLICE) | ROLE(UK_ROLE_PRIVACY),
@@ -428,6 +431,22 @@ ukc_check_areas(Request *req, const GPtrArray *areas, gboolean privacy_all)
 }
 
 gboolean
+ukc_get_bool(Request *req, const char *name, gint def, gboolean *out)
+{
+  JsonNode *n = json_object_get_member(req->msg, name);
+  if (!n && def >= 0) {
+    *out = def;
+    return TRUE;
+  }
+  if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
+    req_error(req, "bad_message", "'%s' must be true or false", name);
+    return FALSE;
+  }
+  *out = json_node_get_boolean(n);
+  return TRUE;
+}
+
+gboolean
 ukc_get_time(Request *req, const char *name, gint64 *out)
 {
   const char *text;
@@ -639,6 +658,8 @@ add_user_areas(UkConsole *console, JsonBuilder *b, const UkUser *user)
     ukc_add_string(b, "area", a->area);
     ukc_add_string(b, "name", area ? area->name : NULL);
     ukc_add_time(b, "valid_until", a->valid_until_90k);
+    json_builder_set_member_name(b, "video");
+    json_builder_add_boolean_value(b, a->video);
     json_builder_end_object(b);
   }
   json_builder_end_array(b);
@@ -836,9 +857,10 @@ handle_user_authorise(Request *req)
   UkConsole *console = req->conn->console;
   const char *name, *area;
   gint64 until;
+  gboolean video;
   if (!ukc_get_string(req, "user", TRUE, MAX_NAME_LENGTH, &name)
       || !ukc_get_string(req, "area", TRUE, MAX_NAME_LENGTH, &area)
-      || !ukc_get_time(req, "valid_until", &until))
+      || !ukc_get_time(req, "valid_until", &until) || !ukc_get_bool(req, "video", FALSE, &video))
     return;
   if (!uk_config_find_area(console->config, area)) {
     req_error(req, "not_found", "unknown area '%s'", area);
@@ -854,16 +876,27 @@ handle_user_authorise(Request *req)
     req_error(req, "not_found", "unknown user '%s'", name);
     return;
   }
+  /* The other roles' video follows from the role (docs/PROTOCOL.md). */
+  if (video && user->role != UK_ROLE_HANDHAVING) {
+    req_error(req, "bad_message", "a video grant is only for handhaving; the role of '%s' decides",
+              name);
+    return;
+  }
   if (!uk_store_begin(console->store, &error)
-      || !uk_store_authorise(console->store, user->id, area, until, req->user->name, &error)) {
+      || !uk_store_authorise(console->store, user->id, area, until, video, req->user->name,
+                             &error)) {
     ukc_users_changed(console);
     uk_store_rollback(console->store);
     req_error(req, "internal", "%s", error->message);
     return;
   }
   ukc_users_changed(console);
-  g_autofree gchar *detail = ukc_detail_json(req->conn->peer, "user", name);
-  ukc_audit(console, req->user->name, "authorisation_granted", NULL, area, detail);
+  g_autoptr(GString) detail = g_string_new("{");
+  uk_json_member_string(detail, "peer", req->conn->peer);
+  uk_json_member_string(detail, "user", name);
+  uk_json_member_bool(detail, "video", video);
+  g_string_append_c(detail, '}');
+  ukc_audit(console, req->user->name, "authorisation_granted", NULL, area, detail->str);
   if (!uk_store_commit(console->store, &error)) {
     req_error(req, "internal", "%s", error->message);
     return;
@@ -872,6 +905,8 @@ handle_user_authorise(Request *req)
   ukc_add_string(b, "user", name);
   ukc_add_string(b, "area", area);
   ukc_add_time(b, "valid_until", until);
+  json_builder_set_member_name(b, "video");
+  json_builder_add_boolean_value(b, video);
   ukc_finish(req, b);
 }
 
@@ -1384,7 +1419,7 @@ handle_message(UkConsoleConn *c, const char *text, gsize len)
       return;
     }
   }
-  if (spec->scope == SCOPE_CAMERA) {
+  if (spec->scope == SCOPE_CAMERA || spec->scope == SCOPE_VIDEO) {
     const char *camera;
     if (!ukc_get_string(&req, "camera", TRUE, MAX_NAME_LENGTH, &camera))
       return;
@@ -1395,6 +1430,11 @@ handle_message(UkConsoleConn *c, const char *text, gsize len)
     }
     if (!uk_user_may_area(user, req.camera->area, uk_time_now_90k())) {
       req_error(&req, "forbidden", "no authorisation for area '%s'", req.camera->area);
+      return;
+    }
+    if (spec->scope == SCOPE_VIDEO
+        && !uk_user_may_video(user, req.camera->area, uk_time_now_90k())) {
+      req_error(&req, "forbidden", "no video grant for area '%s'", req.camera->area);
       return;
     }
   }
