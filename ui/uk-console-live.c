@@ -232,6 +232,35 @@ ukc_live_end_camera(UkConsole *console, const char *camera, const char *reason)
 }
 
 void
+ukc_live_check_viewers(UkConsole *console)
+{
+  if (!console->live)
+    return;
+  gint64 now = uk_time_now_90k();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init(&it, console->live);
+  while (g_hash_table_iter_next(&it, NULL, &value)) {
+    LiveHub *h = value;
+    const UkCameraStatus *cam = uk_camera_board_get(console->cameras, h->camera);
+    GList *conns = g_hash_table_get_keys(h->viewers);
+    for (GList *l = conns; l; l = l->next) {
+      UkConsoleConn *c = l->data;
+      g_autoptr(UkUser) user = ukc_user(console, c->user_id);
+      if (user && cam && uk_user_may_area(user, cam->area, now))
+        continue;
+      drop_viewer(console, h, c);
+      g_autoptr(GString) ev
+          = g_string_new("{\"type\":\"event\",\"event\":\"live.ended\",\"camera\":");
+      uk_json_append_string(ev, h->camera);
+      g_string_append(ev, ",\"reason\":\"no authorisation for the camera's area any more\"}");
+      ukc_send_text(c, ev->str);
+    }
+    g_list_free(conns);
+  }
+}
+
+void
 ukc_live_conn_closed(UkConsoleConn *c)
 {
   UkConsole *console = c->console;

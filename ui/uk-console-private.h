@@ -193,6 +193,9 @@ void ukc_handle_alerts_list(Request *req);
 /* Live view (uk-console-live.c). */
 void ukc_handle_live_start(Request *req);
 void ukc_handle_live_stop(Request *req);
+/* Ends the live views of viewers who may no longer see the camera's area
+ * (authorisation revoked or expired, account disabled): live.ended. */
+void ukc_live_check_viewers(UkConsole *console);
 void ukc_live_conn_closed(UkConsoleConn *c);
 void ukc_live_free(UkConsole *console);
 /* Ends every live view of @camera, telling each viewer why (event live.ended). */

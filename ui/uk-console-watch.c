@@ -648,6 +648,7 @@ uk_console_tick(UkConsole *console)
     if (s->blocked)
       ukc_live_end_camera(console, s->id, s->blocked);
   }
+  ukc_live_check_viewers(console);
   /* What must be watched now, and by whom: the plans in force. */
   g_autoptr(GPtrArray) plans = uk_store_plans_list(console->store, now, now + 1, FALSE, NULL);
   const GPtrArray *cams = uk_camera_board_list(console->cameras);

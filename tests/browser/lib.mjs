@@ -41,7 +41,7 @@ export class BrowserTest {
     this.browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--autoplay-policy=no-user-gesture-required'],
+        '--autoplay-policy=no-user-gesture-required', '--lang=nl-NL'],
     });
     this.page = await this.newPage();
     return this.page;
