@@ -241,7 +241,10 @@ if (ok) {
       const last = r.recorded[r.recorded.length - 1];
       return Math.min(Math.max(Date.parse(last.start) + 1500, now - 8000), Date.parse(last.end) - 2500);
     }, opt.h264);
-    await page.evaluate(([cam, t]) => window.__uk.playback.open(cam, t), [opt.h264, at]);
+    // The link an incident carries (#/playback?camera=ID&t=TIME) opens the playback page there.
+    await page.evaluate(([cam, t]) => { location.hash = `#/playback?camera=${cam}&t=${new Date(t).toISOString()}`; }, [opt.h264, at]);
+    await page.locator('#playback').waitFor({ state: 'visible', timeout: 5_000 });
+    assert(await page.locator('#live').isHidden(), 'the live page is still shown next to playback');
     await page.waitForFunction(() => Number(document.querySelector('#playback')?.dataset.framesPresented ?? 0) >= 5,
       null, { timeout: 15_000, polling: 100 });
     const first = await page.evaluate(() => Number(document.querySelector('#playback').dataset.frameWallMs));
@@ -263,10 +266,14 @@ if (ok) {
   });
 }
 
-await step('the designations are shown (Aanwijzingen)', async () => {
-  await page.locator('#designation-rows li.designation').first().waitFor({ timeout: 5_000 });
-  const text = await page.locator('#designation-rows').textContent();
-  assert(text.includes('van kracht'), `Aanwijzingen "${text}"`);
+await step('the designations are shown (Aanwijzingen, from the navigation)', async () => {
+  await page.click('#nav a[data-route="designations"]');
+  const section = page.locator('section[data-page="designations"]');
+  await section.waitFor({ state: 'visible', timeout: 5_000 });
+  await page.waitForFunction(() => /Testbesluit cameratoezicht/.test(document.querySelector('section[data-page="designations"]')?.textContent ?? ''),
+    null, { timeout: 10_000, polling: 100 });
+  assert(await page.locator('#playback').isHidden(), 'the playback page is still shown');
+  await shot('designations');
 });
 
 await step('no console errors, page errors or CSP violations', async () => {

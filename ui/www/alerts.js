@@ -111,6 +111,7 @@ export class Alerts {
     text.textContent = message ?? kind ?? '';
     li.append(time, ' ', text);
     this.list.prepend(li);
+    this.list.scrollTop = 0; // the newest on top, in view
     while (this.list.children.length > MAX_ENTRIES) this.list.lastElementChild.remove();
     if (this.empty) this.empty.hidden = true;
     this.recent.set(key, { at: now, li, fromServer });

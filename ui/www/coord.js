@@ -5,9 +5,9 @@
 // colleague sends, and the supervisor's plans (station shifts, events).
 // All text shown is Dutch.
 
-const fmt = new Intl.DateTimeFormat('nl-NL', {
-  timeZone: 'Europe/Amsterdam', dateStyle: 'short', timeStyle: 'short', hour12: false,
-});
+import { dateTime, toLocalInput, fromLocalInput } from './fmt.js';
+
+const fmt = { format: (d) => dateTime(d).slice(0, -3) }; // "28-11-2026 21:04"
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -20,14 +20,14 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-/** datetime-local value (Europe/Amsterdam wall time is what the browser shows) -> RFC 3339. */
+/** datetime-local value (Europe/Amsterdam wall time) -> RFC 3339. */
 function localToIso(value) {
-  return value ? new Date(value).toISOString() : null;
+  const ms = fromLocalInput(value);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
 function isoToLocalInput(d) {
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return toLocalInput(d).slice(0, 16);
 }
 
 export class Coordination {
@@ -182,7 +182,6 @@ export class Coordination {
   renderPlans() {
     const section = document.getElementById('plans');
     if (!section) return;
-    section.hidden = !this.canClaim;
     const list = section.querySelector('#plan-rows');
     list.replaceChildren();
     if (!this.plans.length) list.append(el('li', { class: 'muted' }, 'Geen diensten of evenementen gepland.'));
@@ -211,7 +210,7 @@ export class Coordination {
     form.elements.start.value = isoToLocalInput(now);
     form.elements.end.value = isoToLocalInput(new Date(now.getTime() + 8 * 3600e3));
     const box = form.querySelector('.plan-cameras');
-    box.replaceChildren(...this.ctx.cameras().map((c) => el('label', { class: 'check' },
+    box.replaceChildren(box.querySelector('legend') ?? '', ...this.ctx.cameras().map((c) => el('label', { class: 'check' },
       el('input', { type: 'checkbox', name: 'camera', value: c.camera }), ` ${c.name}`)));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();

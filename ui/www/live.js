@@ -23,6 +23,7 @@
 //
 // Hooks for tests and benchmarks (window.__uk, set by app.js):
 //   __uk.tiles          Map camera id -> Tile (below), in the order opened
+//   __uk.grid           the LiveGrid (layout, selected tile)
 //   __uk.captureScan    set to true before watching: every frame's mdat is
 //                       scanned for the simulated cameras' SEI
 //                       "capture_us=N", and each presented frame's
@@ -244,6 +245,7 @@ export class Tile {
     head.append(el('span', 'tile-name', name));
     this.stopButton = el('button', 'tile-stop', 'Stoppen');
     this.stopButton.type = 'button';
+    this.stopButton.setAttribute('aria-label', `Stoppen: ${name}`);
     this.stopButton.addEventListener('click', () => grid.stop(camera));
     head.append(this.stopButton);
     this.video = el('video', 'tile-video');
@@ -632,33 +634,130 @@ export class Tile {
 
 // ---- the grid of tiles ----
 
+export const LAYOUTS = [1, 4, 9, 16];
+
 export class LiveGrid {
   /**
    * @param container element that holds the tiles
-   * @param api {request(type, fields) -> Promise, cameraName(id), cameraState(id), onChange()}
+   * @param api {request(type, fields) -> Promise, cameraName(id), cameraState(id), cameras() -> [{camera, name}], onChange()}
    * @param hooks object shared with tests (window.__uk): gets .tiles
+   *
+   * The grid shows LAYOUTS[i] places (1, 4, 9 or 16: 1x1 to 4x4); places
+   * without a camera offer one. Watching a camera when every place is taken
+   * moves to the next larger layout (at 16, the oldest tile is stopped);
+   * choosing a smaller layout stops the tiles that no longer fit. One tile
+   * is selected (click or keyboard focus): the incident form starts with
+   * its camera. The container's data-layout says the layout.
    */
   constructor(container, api, hooks = {}) {
     this.container = container;
     this.api = api;
     this.hooks = hooks;
     this.tiles = new Map();
+    this.selected = null;
     hooks.tiles = this.tiles;
+    let saved = NaN;
+    try { saved = Number(localStorage.getItem('uk.layout')); } catch { /* no storage */ }
+    this.layout = LAYOUTS.includes(saved) ? saved : 4;
     this.timer = setInterval(() => {
       const now = performance.now();
       for (const t of this.tiles.values()) t.tick(now);
     }, 250);
+    container.addEventListener('focusin', (e) => {
+      const t = e.target.closest('.tile');
+      if (t) this.select(t.dataset.camera);
+    });
+    container.addEventListener('pointerdown', (e) => {
+      const t = e.target.closest('.tile');
+      if (t) this.select(t.dataset.camera);
+    });
+    container.addEventListener('change', (e) => {
+      const sel = e.target.closest('select.slot-camera');
+      if (sel && sel.value) this.watch(sel.value).then(() => this.tiles.get(sel.value)?.element.focus()).catch(() => {});
+    });
+    this.renderSlots();
   }
 
   watching(camera) {
     return this.tiles.has(camera);
   }
 
+  /** Sets the layout (1, 4, 9 or 16 places); tiles beyond it are stopped. */
+  setLayout(n) {
+    if (!LAYOUTS.includes(n)) return;
+    this.layout = n;
+    try { localStorage.setItem('uk.layout', String(n)); } catch { /* no storage */ }
+    const extra = [...this.tiles.keys()].slice(n);
+    for (const camera of extra) this.stop(camera);
+    this.renderSlots();
+    this.api.onChange();
+  }
+
+  /** The layout's columns, the empty places with a camera chooser. */
+  renderSlots() {
+    const c = this.container;
+    for (const n of LAYOUTS) c.classList.toggle(`layout-${n}`, n === this.layout);
+    c.dataset.layout = String(this.layout);
+    for (const s of [...c.querySelectorAll('.tile-slot')]) s.remove();
+    const free = this.layout - this.tiles.size;
+    const options = (this.api.cameras?.() ?? []).filter((x) => !this.tiles.has(x.camera));
+    for (let i = 0; i < free; i++) {
+      // The same geometry as a tile: a head and a 16:9 screen.
+      const slot = el('div', 'tile-slot');
+      const head = el('div', 'tile-head');
+      head.append(el('span', 'tile-name muted', `Plek ${this.tiles.size + i + 1}`));
+      const screen = el('div', 'slot-screen');
+      const label = el('label', 'slot-label');
+      label.append(el('span', 'muted', 'Lege plek'));
+      const sel = el('select', 'slot-camera');
+      sel.append(new Option('Kies een camera…', ''));
+      for (const o of options) sel.append(new Option(o.name, o.camera));
+      sel.setAttribute('aria-label', `Camera voor lege plek ${this.tiles.size + i + 1}`);
+      label.append(sel);
+      screen.append(label);
+      slot.append(head, screen);
+      c.append(slot);
+    }
+  }
+
+  /** Marks @camera's tile as the selected one. */
+  select(camera) {
+    if (!this.tiles.has(camera)) return;
+    this.selected = camera;
+    for (const t of this.tiles.values()) t.element.classList.toggle('tile-selected', t.camera === camera);
+  }
+
+  /** The selected tile's camera, else the first watched one, else null. */
+  current() {
+    if (this.selected && this.tiles.has(this.selected)) return this.selected;
+    return this.tiles.keys().next().value ?? null;
+  }
+
+  /** Wall time (ms) of the frame on screen in each playing tile: Map camera -> ms. */
+  frameTimes() {
+    const m = new Map();
+    for (const t of this.tiles.values()) {
+      if (t.status === 'playing' && t.frameWallMs != null && !t.stale) m.set(t.camera, t.frameWallMs);
+    }
+    return m;
+  }
+
   async watch(camera) {
     if (this.tiles.has(camera)) return this.tiles.get(camera);
+    if (this.tiles.size >= this.layout) {
+      const bigger = LAYOUTS.find((n) => n > this.tiles.size);
+      if (bigger) this.layout = bigger;
+      else this.stop(this.tiles.keys().next().value);
+      try { localStorage.setItem('uk.layout', String(this.layout)); } catch { /* no storage */ }
+    }
     const tile = new Tile(this, camera, this.api.cameraName(camera), this.api.cameraState(camera));
+    tile.element.tabIndex = 0;
+    tile.element.setAttribute('aria-label', `Camera ${tile.name}`);
     this.tiles.set(camera, tile);
-    this.container.append(tile.element);
+    const firstSlot = this.container.querySelector('.tile-slot');
+    this.container.insertBefore(tile.element, firstSlot);
+    this.renderSlots();
+    if (!this.selected || !this.tiles.has(this.selected)) this.select(camera);
     this.api.onChange();
     await this.start(tile);
     return tile;
@@ -673,8 +772,9 @@ export class LiveGrid {
       if (this.tiles.get(tile.camera) !== tile) return;
       const text = e.code === 'forbidden' ? 'Geen toestemming om deze camera live te bekijken.'
         : e.code === 'not_found' ? 'Deze camera bestaat niet (meer).'
-          : e.code === 'closed' ? 'Verbinding met de server verbroken; opnieuw verbinden…'
-            : `Live beeld niet beschikbaar: ${e.message ?? e.code ?? e}`;
+          : e.code === 'not_allowed' ? `Mag nu niet live bekeken worden: ${e.message}`
+            : e.code === 'closed' ? 'Verbinding met de server verbroken; opnieuw verbinden…'
+              : `Live beeld niet beschikbaar: ${e.message ?? e.code ?? e}`;
       tile.showNotice(text, 'error');
     }
   }
@@ -682,8 +782,12 @@ export class LiveGrid {
   async stop(camera) {
     const tile = this.tiles.get(camera);
     if (!tile) return;
+    const hadFocus = tile.element.contains(document.activeElement);
     this.tiles.delete(camera);
     tile.close();
+    if (this.selected === camera) this.selected = null;
+    this.renderSlots();
+    if (hadFocus) (this.tiles.values().next().value?.element ?? this.container.querySelector('select'))?.focus();
     this.api.onChange();
     try { await this.api.request('live.stop', { camera }); } catch { /* closed: the server stops it */ }
   }
@@ -709,11 +813,16 @@ export class LiveGrid {
     this.tiles.get(ev.camera)?.setState(ev.state, ev.reason);
   }
 
-  /** The cameras.list result: states and names. */
+  /** The cameras.list result: states and names (and the empty places' choices). */
   onCameras(cameras) {
     for (const c of cameras) {
       const tile = this.tiles.get(c.camera);
       if (tile && tile.state !== c.state) tile.setState(c.state, c.last_error);
+    }
+    const key = cameras.map((c) => `${c.camera}\u0000${c.name}`).join('\u0001');
+    if (key !== this.camerasKey && !this.container.contains(document.activeElement)) {
+      this.camerasKey = key;
+      this.renderSlots();
     }
   }
 
@@ -739,6 +848,8 @@ export class LiveGrid {
   clear() {
     for (const t of this.tiles.values()) t.close();
     this.tiles.clear();
+    this.selected = null;
+    this.renderSlots();
     this.api.onChange();
   }
 }

@@ -9,6 +9,8 @@
 // incidents; clicking it jumps there. Speeds x1..x8 and frame steps are the
 // video element's own. All text shown is Dutch.
 
+import { toLocalInput, fromLocalInput } from './fmt.js';
+
 const CHUNK = 1 << 20;          // bytes per Range request
 const AHEAD_S = 20;             // keep this much buffered ahead
 const BEHIND_S = 30;            // and drop what is further behind
@@ -36,7 +38,9 @@ export class Playback {
     root.querySelector('.pb-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const f = new FormData(e.target);
-      this.open(f.get('camera'), new Date(f.get('at')).getTime()).catch((x) => this.status(`Mislukt: ${x.message}`));
+      const at = fromLocalInput(f.get('at'));
+      if (Number.isNaN(at)) { this.status('Onjuiste datum en tijd.'); return; }
+      this.open(f.get('camera'), at).catch((x) => this.status(`Mislukt: ${x.message}`));
     });
     for (const b of root.querySelectorAll('[data-speed]')) {
       b.addEventListener('click', () => { this.video.playbackRate = Number(b.dataset.speed); this.video.play().catch(() => {}); });
@@ -51,6 +55,13 @@ export class Playback {
       this.open(this.camera, t).catch(() => {});
     });
     this.video.addEventListener('timeupdate', () => this.tick());
+    // Paused seeks (frame steps, an incident's frame): the time of the frame shown.
+    this.video.addEventListener('seeked', () => {
+      if (this.base == null || !this.video.paused) return;
+      const ms = this.base + this.video.currentTime * 1000;
+      this.root.dataset.frameWallMs = String(Math.round(ms));
+      this.timeEl.textContent = clock.format(new Date(ms));
+    });
     this.video.requestVideoFrameCallback?.(this.onFrame.bind(this));
   }
 
@@ -62,14 +73,16 @@ export class Playback {
     for (const c of this.ctx.cameras()) sel.append(new Option(c.name, c.camera));
   }
 
+  /** The page becomes visible (the console shows the section). */
   show() {
     this.fillCameras();
     const input = this.root.querySelector('input[name=at]');
-    if (!input.value) {
-      const d = new Date(Date.now() - 60e3 - new Date().getTimezoneOffset() * 60e3);
-      input.value = d.toISOString().slice(0, 19);
-    }
-    this.root.hidden = false;
+    if (!input.value) input.value = toLocalInput(Date.now() - 60e3);
+  }
+
+  /** The page is hidden: pause. */
+  hide() {
+    this.video.pause();
   }
 
   /** The wall time (ms) on screen. */
@@ -77,7 +90,9 @@ export class Playback {
 
   onFrame(now, meta) {
     if (this.base != null) {
-      const ms = this.base + meta.mediaTime * 1000;
+      // Paused (a seek, a frame step): the frame shown is the one at currentTime.
+      const t = this.video.paused && !this.video.seeking ? this.video.currentTime : meta.mediaTime;
+      const ms = this.base + t * 1000;
       this.root.dataset.frameWallMs = String(Math.round(ms));
       this.root.dataset.framesPresented = String(Number(this.root.dataset.framesPresented ?? 0) + 1);
       this.timeEl.textContent = clock.format(new Date(ms));
@@ -126,14 +141,22 @@ export class Playback {
     this.cursor = now;
   }
 
-  /** Plays @camera from wall time @at (ms). */
-  async open(camera, at) {
+  /**
+   * Plays @camera from wall time @at (ms). With @opts.hold (a text), it stops
+   * at that frame instead, saying @opts.hold (an incident: its frame first).
+   */
+  async open(camera, at, opts = {}) {
     const session = ++this.session;
+    this.hold = opts.hold ?? null;
     this.show();
     this.camera = camera;
+    const sel = this.root.querySelector('select[name=camera]');
+    if ([...sel.options].some((o) => o.value === camera)) sel.value = camera;
+    this.root.querySelector('input[name=at]').value = toLocalInput(at);
     this.status('Laden…');
     this.root.dataset.camera = camera;
     this.root.dataset.framesPresented = '0';
+    delete this.root.dataset.frameWallMs;
     await this.drawTimeline(camera, at).catch(() => {});
     const r = await this.ctx.request('playback.open', {
       camera, from: new Date(at).toISOString(), to: new Date(at + 3600e3).toISOString(),
@@ -187,8 +210,13 @@ export class Playback {
           if (!this.started && this.sb.buffered.length && this.sb.buffered.end(this.sb.buffered.length - 1) * 1000 + this.base > this.target) {
             this.started = true;
             this.video.currentTime = (this.target - this.base) / 1000;
-            this.video.play().catch(() => {});
-            this.status('');
+            if (this.hold) {
+              this.video.pause();
+              this.status(this.hold);
+            } else {
+              this.video.play().catch(() => {});
+              this.status('');
+            }
           }
         }
       }
