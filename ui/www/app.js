@@ -352,6 +352,13 @@ async function refresh() {
 function onEvent(msg) {
   hooks.events.push({ received: new Date().toISOString(), ...msg });
   if (hooks.events.length > 100) hooks.events.shift();
+  if (msg.event === 'session.ended') {
+    // The administrator disabled the account or set a new password.
+    showLogin(msg.reason === 'password_changed'
+      ? 'Uw wachtwoord is gewijzigd door de beheerder; meld u opnieuw aan.'
+      : 'Uw account is uitgeschakeld door de beheerder.');
+    return;
+  }
   if (msg.event === 'camera.state') {
     const c = cameras.get(msg.camera);
     if (c) { c.state = msg.state; c.last_error = msg.reason; }
