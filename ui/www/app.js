@@ -197,7 +197,10 @@ $('camera-rows').addEventListener('click', (e) => {
 
 // ---- pages and routes ----
 
-const allowed = (name) => !!session && !!ROUTES[name]?.roles.includes(session.role);
+/** Handhaving plays back recordings only of areas with a video grant. */
+const videoGranted = () => session?.role === 'handhaving' && (session.areas ?? []).some((a) => a.video);
+const allowed = (name) => !!session
+  && (!!ROUTES[name]?.roles.includes(session.role) || (name === 'playback' && videoGranted()));
 const labelOf = (name) => {
   const l = ROUTES[name].label;
   return typeof l === 'string' ? l : l[session?.role] ?? Object.values(l)[0];

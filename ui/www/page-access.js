@@ -93,8 +93,17 @@ export class AccessPage {
     until.type = 'datetime-local';
     until.name = 'valid_until';
     until.required = true;
+    // Handhaving: recorded video of the area only with this grant (never live).
+    const video = document.createElement('input');
+    video.type = 'checkbox';
+    video.name = 'video';
+    const videoLabel = el('label', 'field access-video');
+    videoLabel.append(video, ' ', el('span', null, 'Ook opgenomen beelden terugkijken (alleen handhaving)'));
+    videoLabel.hidden = true;
+    this.videoLabel = videoLabel;
+    user.addEventListener('change', () => this.syncVideo());
     const grid = el('div', 'form-grid');
-    grid.append(lab('Gebruiker', user), lab('Gebied', area), lab('Geldig tot', until, 'Autorisaties zijn altijd tijdelijk'));
+    grid.append(lab('Gebruiker', user), lab('Gebied', area), lab('Geldig tot', until, 'Autorisaties zijn altijd tijdelijk'), videoLabel);
     this.formError = el('p', 'error');
     this.formError.setAttribute('role', 'alert');
     const submit = el('button', 'primary', 'Autorisatie toevoegen');
@@ -105,6 +114,13 @@ export class AccessPage {
     this.form.hidden = true;
     this.root.append(f);
     this.resetForm();
+  }
+
+  /** The video grant is offered for handhaving officers only. */
+  syncVideo() {
+    const u = (this.users ?? []).find((x) => x.user === this.form.elements.user.value);
+    this.videoLabel.hidden = u?.role !== 'handhaving';
+    if (this.videoLabel.hidden) this.form.elements.video.checked = false;
   }
 
   resetForm() {
@@ -153,6 +169,7 @@ export class AccessPage {
         li.dataset.area = a.area;
         li.append(el('span', 'area-name', a.name && a.name !== a.area ? `${a.name} (${a.area})` : a.area), ' ',
           el('span', gone ? 'badge danger' : 'muted', a.valid_until ? `${gone ? 'verlopen' : 'tot'} ${dateTime(a.valid_until)}` : 'onbeperkt'));
+        if (a.video) li.append(' ', el('span', 'badge warn', 'met beelden'));
         if (grant && !gone) {
           const b = el('button', 'small danger', 'Intrekken');
           b.type = 'button';
@@ -182,6 +199,7 @@ export class AccessPage {
     sel.replaceChildren(option('', '— kies een gebruiker —'),
       ...this.users.map((u) => option(u.user, `${u.user} (${roleText[u.role] ?? u.role})`)));
     sel.value = keep;
+    this.syncVideo();
     const areas = knownAreas(this.ctx, this.users.flatMap((u) => u.areas ?? []));
     this.areaList.replaceChildren(...[...areas].map(([id, name]) => { const o = option(id, ''); o.label = name; return o; }));
   }
@@ -194,6 +212,7 @@ export class AccessPage {
       return;
     }
     const fields = { user: f.user.value, area: f.area.value.trim(), valid_until: iso(until) };
+    if (f.video.checked) fields.video = true;
     this.formError.textContent = '';
     try {
       const r = await this.ctx.request('user.authorise', fields);

@@ -105,7 +105,19 @@ export class ReviewPage {
 
   get role() { return this.ctx.session()?.role; }
   get canEdit() { return EDIT_ROLES.has(this.role); }
-  get canPlayback() { return PLAYBACK_ROLES.has(this.role); }
+  /** Operators and supervisors; handhaving only with a video grant for some area. */
+  get canPlayback() {
+    return PLAYBACK_ROLES.has(this.role) || (this.role === 'handhaving' && this.videoAreas().size > 0);
+  }
+
+  /** The areas whose recordings a handhaving officer may play back. */
+  videoAreas() {
+    return new Set((this.ctx.session()?.areas ?? []).filter((a) => a.video).map((a) => a.area));
+  }
+
+  mayPlay(inc) {
+    return PLAYBACK_ROLES.has(this.role) || this.videoAreas().has(inc.area);
+  }
 
   // ---- DOM ----
 
@@ -524,7 +536,10 @@ export class ReviewPage {
     d.title = i.description;
     if (i.changes) d.prepend(el('span', 'review-changed', `(${i.changes}× gewijzigd) `));
     td(i.created_by);
-    if (this.canPlayback) td('', 'review-pb').append(this.playbackLink(i, 'review-row-playback'));
+    if (this.canPlayback) {
+      const cell = td('', 'review-pb');
+      if (this.mayPlay(i)) cell.append(this.playbackLink(i, 'review-row-playback'));
+    }
     return tr;
   }
 
@@ -768,7 +783,7 @@ export class ReviewPage {
     parts.push(dl);
     parts.push(el('h4', null, 'Omschrijving'), el('p', 'review-description', inc.description));
 
-    if (this.canPlayback) parts.push(this.playbackLink(inc, 'review-playback'));
+    if (this.canPlayback && this.mayPlay(inc)) parts.push(this.playbackLink(inc, 'review-playback'));
 
     parts.push(el('h4', null, 'Geschiedenis'));
     const ol = el('ol', 'review-history');
