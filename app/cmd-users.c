@@ -201,6 +201,19 @@ user_add(int argc, char **argv)
   return 0;
 }
 
+/* A new password or a disabled account ends the user's sessions for good:
+ * re-enabling the account does not revive old cookies. */
+static void
+end_sessions(UkStore *store, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkUser) user = uk_store_user_get(store, name, &error);
+  if (user && uk_store_user_sessions_end(store, user->id, NULL, &error) >= 0)
+    return;
+  if (error)
+    fprintf(stderr, "uitkijk: warning: sessions of %s not ended: %s\n", name, error->message);
+}
+
 static int
 user_passwd(int argc, char **argv)
 {
@@ -231,6 +244,7 @@ user_passwd(int argc, char **argv)
       fprintf(stderr, "uitkijk: %s\n", error->message);
     return 1;
   }
+  end_sessions(store, argv[1]);
   cli_audit(store, "user_password_set", argv[1], NULL, NULL);
   printf("password of %s set\n", argv[1]);
   if (generated)
@@ -257,6 +271,8 @@ user_enable(int argc, char **argv, gboolean disable)
       fprintf(stderr, "uitkijk: %s\n", error->message);
     return 1;
   }
+  if (disable)
+    end_sessions(store, argv[1]);
   cli_audit(store, disable ? "user_disabled" : "user_enabled", argv[1], NULL, NULL);
   printf("%s %s\n", argv[1], disable ? "disabled" : "enabled");
   return 0;
