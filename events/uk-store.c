@@ -221,7 +221,7 @@ uk_store_open(const char *path, GError **error)
   uk_incidents_register_functions(s->db);
   if (!exec(s,
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
-            "PRAGMA foreign_keys = ON;",
+            "PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 67108864;",
             error))
     return NULL;
   if (uk_store_version(s) != uk_store_latest_version()

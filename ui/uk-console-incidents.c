@@ -189,6 +189,7 @@ job_done(gpointer data, const GError *error)
   WriteJob *j = data;
   UkConsole *console = j->conn->console;
   if (error) {
+    g_warning("%s by %s not stored: %s", j->request, j->user, error->message);
     ukc_send_error(j->conn, j->id, j->request, "internal", "not stored: %s", error->message);
     write_job_free(j);
     return;

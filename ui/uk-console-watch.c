@@ -628,12 +628,24 @@ uk_console_camera_state(UkConsole *console, const char *camera, const char *stat
   uk_watch_camera_state(console->watch, camera, state, reason, uk_time_now_90k());
 }
 
+/* "6 MB", "12,4 GB": Dutch, a decimal comma. (transfer full) */
+static gchar *
+size_text(guint64 bytes)
+{
+  if (bytes < 1000000000)
+    return g_strdup_printf("%" G_GUINT64_FORMAT " MB", (bytes + 500000) / 1000000);
+  guint64 tenths = (bytes + 50000000) / 100000000;
+  return g_strdup_printf("%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT " GB", tenths / 10,
+                         tenths % 10);
+}
+
 void
 uk_console_disk_state(UkConsole *console, gboolean pressure, gboolean full, guint64 free_bytes,
                       guint64 need_bytes)
 {
-  g_autofree gchar *detail
-      = g_strdup_printf("vrij %.1f GB, minimum %.1f GB", free_bytes / 1e9, need_bytes / 1e9);
+  g_autofree gchar *free_text = size_text(free_bytes);
+  g_autofree gchar *need_text = size_text(need_bytes);
+  g_autofree gchar *detail = g_strdup_printf("vrij %s, minimum %s", free_text, need_text);
   uk_watch_disk(console->watch, pressure, full, detail, uk_time_now_90k());
 }
 

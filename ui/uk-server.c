@@ -902,7 +902,11 @@ client_queue(UkClient *c, const void *data, gsize len, gboolean binary, gboolean
   g_return_val_if_fail(c != NULL, FALSE);
   if (!c->open || c->closing || c->server->destroying)
     return FALSE;
-  if (len > c->server->max_queue_bytes || c->queued + len > c->server->max_queue_bytes) {
+  /* Droppable messages (live video) may fill only half the queue: the rest
+   * stays free for replies and events, so a viewer that falls behind loses
+   * frames (to the next keyframe) instead of its connection. */
+  gsize limit = droppable ? c->server->max_queue_bytes / 2 : c->server->max_queue_bytes;
+  if (len > limit || c->queued + len > limit) {
     if (!droppable) {
       client_begin_close(c, CLOSE_TOO_SLOW, TOO_SLOW_REASON, TRUE);
       /* and stop reading what it keeps sending while the close waits */
