@@ -16,34 +16,22 @@ import uktest as u
 from it_console import password
 
 
-class OperatorUiTests(u.Tests):
+class OperatorUiTests(u.DaemonTests):
     def __init__(self):
-        self.dir = u.tmpdir("ui-operator")
-        u.log("test folder:", self.dir)
-        self.cam = self.serve = None
-        try:
-            self.setup()
-        except BaseException:
-            self.cleanup()
-            raise
+        super().__init__("ui-operator")
 
     def setup(self):
         self.cam_port, self.port = u.free_port(), u.free_port()
-        self.cam = u.start_testcam(self.dir, self.cam_port, cameras=2)
+        self.cam = self.start(u.start_testcam(self.dir, self.cam_port, cameras=2))
         self.config = u.write_config(self.dir, [
             ("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
             ("station-2", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam2"),
         ], segment_seconds=4, listen_port=self.port)
         u.add_users(self.config, [("anna", "operator", "station"), ("sup", "supervisor", "station")])
-        self.serve = u.start_serve(self.dir, self.config)
+        self.serve = self.start(u.start_serve(self.dir, self.config))
         u.wait_until("the console", lambda: u.port_open(self.port), 30)
         for cam in ("station-1", "station-2"):
             u.wait_until(f"{cam} recording", lambda: u.recordings(self.config, cam)["segments"], 30, 0.3)
-
-    def cleanup(self):
-        for p in (self.serve, self.cam):
-            if p:
-                p.stop()
 
     def check_incident(self, number, position, camera, action):
         """The incident the browser logged, as stored."""

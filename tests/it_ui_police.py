@@ -16,34 +16,22 @@ import sys
 import uktest as u
 
 
-class PoliceUiTests(u.Tests):
+class PoliceUiTests(u.DaemonTests):
     def __init__(self):
-        self.dir = u.tmpdir("ui-police")
-        u.log("test folder:", self.dir)
-        self.cam = self.serve = None
-        try:
-            self.setup()
-        except BaseException:
-            self.cleanup()
-            raise
+        super().__init__("ui-police")
 
     def setup(self):
         self.cam_port, self.port = u.free_port(), u.free_port()
-        self.cam = u.start_testcam(self.dir, self.cam_port, cameras=1)
+        self.cam = self.start(u.start_testcam(self.dir, self.cam_port, cameras=1))
         self.config = u.write_config(self.dir, [
             ("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
             ("centrum-1", "centrum", f"rtsp://127.0.0.1:{u.free_port()}/x"),
         ], segment_seconds=4, listen_port=self.port)
         u.add_users(self.config, [("pol", "police", "station"), ("sup", "supervisor", "station"),
                                   ("priv", "privacy", None)])
-        self.serve = u.start_serve(self.dir, self.config)
+        self.serve = self.start(u.start_serve(self.dir, self.config))
         u.wait_until("the console", lambda: u.port_open(self.port), 30)
         self.segments = u.wait_complete_segments(self.config, "station-1", 3, timeout=60)
-
-    def cleanup(self):
-        for p in (self.serve, self.cam):
-            if p:
-                p.stop()
 
     def test_clips_page(self):
         segs = self.segments

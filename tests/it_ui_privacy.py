@@ -20,34 +20,22 @@ import uktest as u
 from it_console import password
 
 
-class PrivacyUiTests(u.Tests):
+class PrivacyUiTests(u.DaemonTests):
     def __init__(self):
-        self.dir = u.tmpdir("ui-privacy")
-        u.log("test folder:", self.dir)
-        self.cam = self.serve = None
-        try:
-            self.setup()
-        except BaseException:
-            self.cleanup()
-            raise
+        super().__init__("ui-privacy")
 
     def setup(self):
         self.cam_port, dead, self.port = u.free_port(), u.free_port(), u.free_port()
-        self.cam = u.start_testcam(self.dir, self.cam_port, cameras=1)
+        self.cam = self.start(u.start_testcam(self.dir, self.cam_port, cameras=1))
         self.config = u.write_config(self.dir, [
             ("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
             ("centrum-1", "centrum", f"rtsp://127.0.0.1:{dead}/x"),
         ], segment_seconds=4, listen_port=self.port, designated={"station"})
         self.db = os.path.join(self.dir, "data", "uitkijk.db")
         u.add_users(self.config, [("priv", "privacy", None), ("op", "operator", "station")])
-        self.serve = u.start_serve(self.dir, self.config)
+        self.serve = self.start(u.start_serve(self.dir, self.config))
         u.wait_until("the console", lambda: u.port_open(self.port) or not self.serve.alive(), 30)
         assert self.serve.alive(), self.serve.tail()
-
-    def cleanup(self):
-        for p in (self.serve, self.cam):
-            if p:
-                p.stop()
 
     def sql(self, statement):
         r = subprocess.run(["sqlite3", self.db, statement], capture_output=True, text=True)

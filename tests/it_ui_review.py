@@ -52,20 +52,13 @@ def iso(t):
     return u.rfc3339(t * 1e6)
 
 
-class ReviewUiTests(u.Tests):
+class ReviewUiTests(u.DaemonTests):
     def __init__(self):
-        self.dir = u.tmpdir("ui-review")
-        u.log("test folder:", self.dir)
-        self.cam = self.serve = None
-        try:
-            self.setup()
-        except BaseException:
-            self.cleanup()
-            raise
+        super().__init__("ui-review")
 
     def setup(self):
         self.cam_port, dead, self.port = u.free_port(), u.free_port(), u.free_port()
-        self.cam = u.start_testcam(self.dir, self.cam_port, cameras=1)
+        self.cam = self.start(u.start_testcam(self.dir, self.cam_port, cameras=1))
         self.config = u.write_config(self.dir, [
             ("station-1", "station", f"rtsp://127.0.0.1:{self.cam_port}/cam1"),
             ("station-2", "station", f"rtsp://127.0.0.1:{dead}/x"),
@@ -73,14 +66,9 @@ class ReviewUiTests(u.Tests):
         ], segment_seconds=4, listen_port=self.port)
         self.db = os.path.join(self.dir, "data", "uitkijk.db")
         u.add_users(self.config, [("op", "operator", "station,centrum"), ("hh", "handhaving", "station")])
-        self.serve = u.start_serve(self.dir, self.config)
+        self.serve = self.start(u.start_serve(self.dir, self.config))
         u.wait_until("the console", lambda: u.port_open(self.port) or not self.serve.alive(), 30)
         assert self.serve.alive(), self.serve.tail()
-
-    def cleanup(self):
-        for p in (self.serve, self.cam):
-            if p:
-                p.stop()
 
     def seed(self):
         """Logs SEED as the operator; returns what the browser should see."""

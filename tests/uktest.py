@@ -295,3 +295,29 @@ def run_node(script, args, on_command=None, timeout=180):
             node.kill()
             node.wait()
     return rc, last
+
+
+class DaemonTests(Tests):
+    """Tests against processes started in setup() (testcams, the daemon):
+    a test folder named after @name, and every process in self.procs
+    stopped at the end, also when setup() itself fails."""
+
+    def __init__(self, name):
+        self.dir = tmpdir(name)
+        log("test folder:", self.dir)
+        self.procs = []
+        try:
+            self.setup()
+        except BaseException:
+            self.cleanup()  # no process outlives a failed set-up
+            raise
+
+    def start(self, proc):
+        """Keeps @proc (a Proc) to stop it at the end; returns it."""
+        self.procs.append(proc)
+        return proc
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            p.stop()
+        self.procs = []
