@@ -119,8 +119,8 @@ checkpoint_thread(gpointer data)
  * INDEX_MIN incidents wait, after INDEX_IDLE_US without writes, or whenever
  * INDEX_FORCE wait (sustained load); INDEX_CHUNK at a time. Its commits are
  * synchronous=NORMAL (no fsync): after a crash it is simply redone. */
-#define INDEX_MIN 128
-#define INDEX_CHUNK 512
+#define INDEX_MIN 64
+#define INDEX_CHUNK 128
 #define INDEX_FORCE 4096
 #define INDEX_IDLE_US (50 * 1000)
 
