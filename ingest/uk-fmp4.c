@@ -609,6 +609,12 @@ parse_from(int fd, UkFmp4Contents *c)
       } else {
         if (!have_moov)
           break;
+        if (pending_moof_end != 0) {
+          /* a moof without its mdat, then another moof: the file is inconsistent */
+          g_array_set_size(c->frames, pending_from);
+          pending_moof_end = 0;
+          break;
+        }
         pending_from = c->frames->len;
         if (!parse_moof(body, pos, have_prft, prft_wall, prft_media, c->frames,
                         &pending_moof_end)) {
@@ -618,9 +624,16 @@ parse_from(int fd, UkFmp4Contents *c)
         have_prft = FALSE;
       }
     } else if (memcmp(type, "mdat", 4) == 0) {
-      if (pending_moof_end > pos + size) {
-        /* samples point past this mdat: the file is inconsistent */
+      gboolean inside = pending_moof_end <= pos + size;
+      for (guint i = pending_from; inside && i < c->frames->len; i++) {
+        const UkFrame *f = &g_array_index(c->frames, UkFrame, i);
+        inside = f->offset >= pos + hlen && f->offset <= pos + size
+                 && f->size <= pos + size - f->offset;
+      }
+      if (!inside) {
+        /* samples point outside this mdat: the file is inconsistent */
         g_array_set_size(c->frames, pending_from);
+        pending_moof_end = 0;
         break;
       }
       pending_from = c->frames->len;
@@ -759,7 +772,7 @@ uk_frame_index_decode(GBytes *index, gint64 start_wall_90k, GError **error)
 {
   gsize size;
   const guint8 *p = g_bytes_get_data(index, &size);
-  const guint8 *end = p + size;
+  const guint8 *end = p ? p + size : p; /* an empty GBytes has no data */
   guint64 version, init_size, n;
   gint64 dts;
   if (!get_varint(&p, end, &version) || version != INDEX_VERSION || !get_varint(&p, end, &init_size)
