@@ -301,6 +301,8 @@ uk_store_incident_get(UkStore *s, gint64 id, gboolean history, GError **error)
   return g_steal_pointer(&i);
 }
 
+static GPtrArray *tokens_of(const char *text);
+
 /* Free text -> an FTS5 query where every word must occur, as a quoted
  * prefix: no FTS5 syntax from the user reaches the parser. (transfer full) */
 static gchar *
@@ -311,7 +313,10 @@ fts_query(const char *text)
   g_auto(GStrv) words = g_strsplit_set(text, " \t\r\n", -1);
   g_autoptr(GString) q = g_string_new(NULL);
   for (gsize k = 0; words[k]; k++) {
-    if (!*words[k])
+    /* A word without letters or digits has no token: the index could not
+     * find it, so it is left out (as uk_match does). */
+    g_autoptr(GPtrArray) tokens = tokens_of(words[k]);
+    if (tokens->len == 0)
       continue;
     if (q->len)
       g_string_append_c(q, ' ');

@@ -43,9 +43,9 @@ from it_console import Client, password, run
 # up to 256 MiB of freed memory, and everything is ~2-3x slower.
 SANITIZED = "ASAN_OPTIONS" in os.environ
 MEM_SLACK_KB = 320 * 1024 if SANITIZED else 0
-# A string with \u0000 is cut at the NUL by the console (ukc_get_string sees a C
-# string); set UK_STRICT_NUL=1 to make that a failure once it is refused.
-STRICT_NUL = os.environ.get("UK_STRICT_NUL") == "1"
+# A string with \u0000 is refused (json-glib would cut it at the NUL);
+# UK_STRICT_NUL=0 accepts a server that still cuts it.
+STRICT_NUL = os.environ.get("UK_STRICT_NUL", "1") == "1"
 # How much SDP body the huge-length camera sends per connection before it
 # stalls (MiB).
 HUGE_SDP_MIB = int(os.environ.get("UK_HUGE_SDP_MIB", "64"))

@@ -13,6 +13,7 @@
 #include "uk-time.h"
 
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #define MAX_ID_LENGTH 128
 #define MAX_NAME_LENGTH 64
@@ -1351,6 +1352,21 @@ current_user(UkConsoleConn *c, const char **code)
   return g_steal_pointer(&user);
 }
 
+/* TRUE when a JSON text has the escape \u0000 in a string: json-glib would
+ * cut the string there, so the server would store less than was sent. */
+static gboolean
+has_nul_escape(const char *text, gsize len)
+{
+  for (gsize i = 0; i + 1 < len; i++) {
+    if (text[i] != '\\')
+      continue;
+    if (text[i + 1] == 'u' && i + 6 <= len && memcmp(text + i + 2, "0000", 4) == 0)
+      return TRUE;
+    i++; /* the escaped character (a backslash too) */
+  }
+  return FALSE;
+}
+
 static void
 handle_message(UkConsoleConn *c, const char *text, gsize len)
 {
@@ -1391,6 +1407,10 @@ handle_message(UkConsoleConn *c, const char *text, gsize len)
   if (!spec) {
     g_autofree gchar *shown = g_strndup(type, 64);
     ukc_send_error(c, id, NULL, "unknown_type", "unknown message type '%s'", shown);
+    return;
+  }
+  if (has_nul_escape(text, len)) {
+    ukc_send_error(c, id, type, "bad_message", "text may not contain NUL characters (\\u0000)");
     return;
   }
   if (!id) {
