@@ -299,7 +299,10 @@ class FaultTests(u.Tests):
                 u.parse_rfc3339_us(s["start"]) / 1e6 >= last_back - 0.1
                 for s in u.complete_segments(d.config, "flap-1")), 30, 0.5)
             assert after[0] == base[0], f"open fds {base[0]} before and {after[0]} after {FLAPS} flaps"
-            assert after[1] - base[1] <= 6 * 1024, f"VmRSS grew {after[1] - base[1]} KiB over {FLAPS} flaps"
+            # Under ASan freed memory sits in its quarantine (up to 256 MB):
+            # RSS says nothing about leaks there; the fds still do.
+            slack_kb = 300 * 1024 if "ASAN_OPTIONS" in os.environ else 6 * 1024
+            assert after[1] - base[1] <= slack_kb, f"VmRSS grew {after[1] - base[1]} KiB over {FLAPS} flaps"
         finally:
             d.stop()
             cam.down()
