@@ -118,7 +118,8 @@ fuzz_reader(const guint8 *data, gsize size)
    * box of size 0 runs to the end of the file, wherever that is at the time:
    * such a file is read differently while it grows (uitkijk never writes one). */
   for (gsize pos = 0; pos + 8 <= size;) {
-    guint64 box = (guint64)data[pos] << 24 | data[pos + 1] << 16 | data[pos + 2] << 8 | data[pos + 3];
+    guint64 box
+        = (guint64)data[pos] << 24 | data[pos + 1] << 16 | data[pos + 2] << 8 | data[pos + 3];
     if (box == 0)
       return;
     if (box == 1) {
@@ -156,7 +157,8 @@ fuzz_sei(const guint8 *data, gsize size)
     gsize n;
     const guint8 *p = g_bytes_get_data(built, &n);
     g_assert(uk_sei_find(p, n, &again));
-    g_assert(again.capture_us == cap.capture_us && again.frame == cap.frame && again.cam == cap.cam);
+    g_assert(again.capture_us == cap.capture_us && again.frame == cap.frame
+             && again.cam == cap.cam);
   }
   if (size >= 20) {
     UkSeiCapture in = { 0 };
@@ -214,40 +216,40 @@ fuzz_clock(const guint8 *data, gsize size)
     guint8 op = data[i];
     gint32 dm = get_i32(data + i + 1), da = get_i32(data + i + 5);
     switch (op & 3) {
-    case 0: /* a frame a little later */
-      media += dm & 0xffff;
-      arrival += da & 0xffff;
-      break;
-    case 1: /* timestamps jump (back or forth), arrival stalls or leaps */
-      media += dm;
-      arrival += da;
-      break;
-    case 2: /* a new run (the recorder ends a run on a jump back) */
-      uk_clockmap_end_run(&map);
-      in_run = FALSE;
-      media += dm;
-      arrival += da & 0xffffff;
-      if (op & 4) {
-        uk_clockmap_start(&map, media, arrival);
-        last_wall = G_MININT64;
-        in_run = TRUE;
-        /* the run's first frame maps to the origin given */
-        gint64 w = uk_clockmap_map(&map, media, arrival);
-        g_assert_cmpint(w, ==, arrival);
-        last_wall = w;
-      }
-      continue;
-    default: /* several frames at a steady rate */
-      for (int k = 0; k < (op >> 2); k++) {
-        media += 3600;
-        arrival += 3600 + (da & 0xff);
-        gint64 w = uk_clockmap_map(&map, media, arrival);
-        if (in_run)
-          g_assert_cmpint(w, >, last_wall);
-        in_run = TRUE;
-        last_wall = w;
-      }
-      continue;
+      case 0: /* a frame a little later */
+        media += dm & 0xffff;
+        arrival += da & 0xffff;
+        break;
+      case 1: /* timestamps jump (back or forth), arrival stalls or leaps */
+        media += dm;
+        arrival += da;
+        break;
+      case 2: /* a new run (the recorder ends a run on a jump back) */
+        uk_clockmap_end_run(&map);
+        in_run = FALSE;
+        media += dm;
+        arrival += da & 0xffffff;
+        if (op & 4) {
+          uk_clockmap_start(&map, media, arrival);
+          last_wall = G_MININT64;
+          in_run = TRUE;
+          /* the run's first frame maps to the origin given */
+          gint64 w = uk_clockmap_map(&map, media, arrival);
+          g_assert_cmpint(w, ==, arrival);
+          last_wall = w;
+        }
+        continue;
+      default: /* several frames at a steady rate */
+        for (int k = 0; k < (op >> 2); k++) {
+          media += 3600;
+          arrival += 3600 + (da & 0xff);
+          gint64 w = uk_clockmap_map(&map, media, arrival);
+          if (in_run)
+            g_assert_cmpint(w, >, last_wall);
+          in_run = TRUE;
+          last_wall = w;
+        }
+        continue;
     }
     gint64 w = uk_clockmap_map(&map, media, arrival);
     if (in_run)
@@ -312,8 +314,10 @@ fuzz_roundtrip(const guint8 *data, gsize size)
 
   /* The frame index of the same frames decodes to them too (offsets follow the headers). */
   if (frames->len > 0) {
-    g_autoptr(GBytes) index = uk_frame_index_encode((const UkFrame *)frames->data, frames->len, init_size);
-    g_autoptr(GArray) decoded = uk_frame_index_decode(index, g_array_index(frames, UkFrame, 0).wall_90k, &error);
+    g_autoptr(GBytes) index
+        = uk_frame_index_encode((const UkFrame *)frames->data, frames->len, init_size);
+    g_autoptr(GArray) decoded
+        = uk_frame_index_decode(index, g_array_index(frames, UkFrame, 0).wall_90k, &error);
     g_assert_no_error(error);
     frames_equal(decoded, frames);
   }
@@ -336,8 +340,11 @@ write_seed(const char *folder, const char *name, guint8 part, const guint8 *data
 static void
 write_seeds(const char *folder)
 {
-  static const guint8 avcc[] = { 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x1f, 1, 0, 2, 0x68, 0xee };
-  UkTrackInfo info = { .codec = UK_CODEC_H264, .width = 1280, .height = 720,
+  static const guint8 avcc[]
+      = { 1, 0x64, 0, 0x1f, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x1f, 1, 0, 2, 0x68, 0xee };
+  UkTrackInfo info = { .codec = UK_CODEC_H264,
+                       .width = 1280,
+                       .height = 720,
                        .codec_data = g_bytes_new_static(avcc, sizeof avcc) };
   g_autoptr(GBytes) init = uk_fmp4_init_segment(&info);
   g_autoptr(GByteArray) seg = g_byte_array_new();
@@ -348,9 +355,12 @@ write_seeds(const char *folder)
   for (guint i = 0; i < 4; i++) {
     UkSeiCapture cap = { .capture_us = 1795000000000000 + i * 40000, .frame = i, .cam = 1 };
     g_autoptr(GBytes) sei = uk_sei_build(FALSE, &cap);
-    UkFrame f = { .dts_90k = i * 3600, .cts_90k = 0, .duration_90k = 3600,
+    UkFrame f = { .dts_90k = i * 3600,
+                  .cts_90k = 0,
+                  .duration_90k = 3600,
                   .wall_90k = (gint64)1795000000 * 90000 + i * 3600,
-                  .size = 4 + g_bytes_get_size(sei), .key = i == 0 };
+                  .size = 4 + g_bytes_get_size(sei),
+                  .key = i == 0 };
     f.offset = seg->len - 1 + UK_FMP4_FRAME_HEADER_SIZE;
     guint8 header[UK_FMP4_FRAME_HEADER_SIZE];
     uk_fmp4_frame_header(header, i + 1, &f);
@@ -363,15 +373,15 @@ write_seeds(const char *folder)
       write_seed(folder, "sei", 1, g_bytes_get_data(sei, NULL), g_bytes_get_size(sei));
   }
   write_seed(folder, "segment", 0, seg->data, seg->len);
-  g_autoptr(GBytes) index = uk_frame_index_encode((const UkFrame *)frames->data, frames->len,
-                                                  g_bytes_get_size(init));
+  g_autoptr(GBytes) index
+      = uk_frame_index_encode((const UkFrame *)frames->data, frames->len, g_bytes_get_size(init));
   g_autoptr(GByteArray) ix = g_byte_array_new();
   gint64 start = (gint64)1795000000 * 90000 << 8;
   g_byte_array_append(ix, (const guint8 *)&start, 8);
   g_byte_array_append(ix, g_bytes_get_data(index, NULL), g_bytes_get_size(index));
   write_seed(folder, "index", 2, ix->data, ix->len);
   static const guint8 clock[] = { 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x10, 0, 0, 0x80, 0, 0, 0, 0,
-                                  0x7f, 0, 0, 0, 0, 5, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0 };
+                                  0x7f, 0, 0, 0, 0, 5, 0, 0, 0, 6, 0,    0, 0, 0,    0, 0, 0, 0 };
   write_seed(folder, "clock", 3, clock, sizeof clock);
   g_autoptr(GByteArray) rt = g_byte_array_new();
   static const guint8 head[] = { 0, 5, 0, 2, 0xd0, 3 };
@@ -408,21 +418,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (size < 1 || size > 1 << 20)
     return 0;
   switch (data[0] % 5) {
-  case 0:
-    fuzz_reader(data + 1, size - 1);
-    break;
-  case 1:
-    fuzz_sei(data + 1, size - 1);
-    break;
-  case 2:
-    fuzz_index(data + 1, size - 1);
-    break;
-  case 3:
-    fuzz_clock(data + 1, size - 1);
-    break;
-  default:
-    fuzz_roundtrip(data + 1, size - 1);
-    break;
+    case 0:
+      fuzz_reader(data + 1, size - 1);
+      break;
+    case 1:
+      fuzz_sei(data + 1, size - 1);
+      break;
+    case 2:
+      fuzz_index(data + 1, size - 1);
+      break;
+    case 3:
+      fuzz_clock(data + 1, size - 1);
+      break;
+    default:
+      fuzz_roundtrip(data + 1, size - 1);
+      break;
   }
   return 0;
 }

@@ -27,9 +27,10 @@ check_windows(const GArray *windows, GTimeZone *tz)
   g_assert(windows != NULL);
   /* 2026-03-29 01:00 UTC (spring forward), 2026-10-25 01:00 UTC (fall back), and
    * both sides of them; a year before the epoch and one far away. */
-  static const gint64 instants_s[] = { 1774746000, 1774746000 - 1, 1774746000 + 3599,
-                                       1792890000, 1792890000 - 1, 1792890000 + 3599,
-                                       -31536000,  0,              4102444800 };
+  static const gint64 instants_s[]
+      = { 1774746000,     1774746000 - 1,    1774746000 + 3599, 1792890000,
+          1792890000 - 1, 1792890000 + 3599, -31536000,         0,
+          4102444800 };
   for (gsize i = 0; i < G_N_ELEMENTS(instants_s); i++)
     (void)uk_watch_windows_contain(windows, instants_s[i] * 90000, tz);
   g_autofree gchar *text = uk_watch_windows_describe(windows);
@@ -111,7 +112,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   g_autoptr(GError) error = NULL;
   /* Not nul-terminated on purpose: the loader gets the length. */
   g_autofree gchar *copy = g_memdup2(data, size);
-  g_autoptr(UkConfig) config = uk_config_load_from_data(copy ? copy : "", size, "/srv/uitkijk", &error);
+  g_autoptr(UkConfig) config
+      = uk_config_load_from_data(copy ? copy : "", size, "/srv/uitkijk", &error);
   if (config) {
     g_assert(error == NULL);
     check(config, tz);
