@@ -399,6 +399,20 @@ parse_moov(Span moov, UkTrackInfo *info)
 /* Appends the samples described by one moof to @frames. @moof_pos is the
  * file offset of the moof box; @prft_wall/@prft_media are the preceding prft's
  * times (@have_prft FALSE when there was none). Returns FALSE when malformed. */
+
+/* Two's-complement addition and subtraction of 64-bit times read from a file. */
+static inline gint64
+wrap_add(gint64 a, gint64 b)
+{
+  return (gint64)((guint64)a + (guint64)b);
+}
+
+static inline gint64
+wrap_sub(gint64 a, gint64 b)
+{
+  return (gint64)((guint64)a - (guint64)b);
+}
+
 static gboolean
 parse_moof(Span moof, guint64 moof_pos, gboolean have_prft, gint64 prft_wall, gint64 prft_media,
            GArray *frames, guint64 *data_end)
@@ -508,15 +522,17 @@ parse_moof(Span moof, guint64 moof_pos, gboolean have_prft, gint64 prft_wall, gi
     f.key = !(flags & SAMPLE_IS_NON_SYNC);
     f.dts_90k = dts;
     f.offset = offset;
-    gint64 pts = dts + f.cts_90k;
+    /* The times come from the file: wrapping (not undefined) arithmetic, so
+     * that a hostile file gives wrong times at worst, never undefined code. */
+    gint64 pts = wrap_add(dts, f.cts_90k);
     if (have_prft)
-      f.wall_90k = prft_wall + (pts - prft_media);
+      f.wall_90k = wrap_add(prft_wall, wrap_sub(pts, prft_media));
     else if (frames->len > 0) {
       UkFrame *last = &g_array_index(frames, UkFrame, frames->len - 1);
-      f.wall_90k = last->wall_90k + (pts - (last->dts_90k + last->cts_90k));
+      f.wall_90k = wrap_add(last->wall_90k, wrap_sub(pts, wrap_add(last->dts_90k, last->cts_90k)));
     }
     g_array_append_val(frames, f);
-    dts += f.duration_90k;
+    dts = wrap_add(dts, f.duration_90k);
     offset += f.size;
   }
   *data_end = offset;
@@ -802,11 +818,12 @@ uk_frame_index_decode(GBytes *index, gint64 start_wall_90k, GError **error)
       f.wall_90k = start_wall_90k;
     } else {
       const UkFrame *prev = &g_array_index(frames, UkFrame, i - 1);
-      gint64 media = (f.dts_90k + f.cts_90k) - (prev->dts_90k + prev->cts_90k);
-      f.wall_90k = prev->wall_90k + media + dwall;
+      gint64 media
+          = wrap_sub(wrap_add(f.dts_90k, f.cts_90k), wrap_add(prev->dts_90k, prev->cts_90k));
+      f.wall_90k = wrap_add(wrap_add(prev->wall_90k, media), dwall);
     }
     g_array_append_val(frames, f);
-    dts += f.duration_90k;
+    dts = wrap_add(dts, f.duration_90k);
     pos += UK_FMP4_FRAME_HEADER_SIZE + fsize;
   }
   return g_steal_pointer(&frames);

@@ -10,7 +10,6 @@ rows.
 Skips (exit 77) when /usr/bin/chromium, node or tests/browser/node_modules is
 missing: tools/setup.sh installs them."""
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,19 +19,7 @@ import time
 import uktest as u
 from it_console import password
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BROWSER_DIR = os.path.join(HERE, "browser")
-CHROMIUM = os.environ.get("UK_CHROMIUM", "/usr/bin/chromium")
-
-
-def missing():
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} (apt-get install chromium)"
-    if not shutil.which("node"):
-        return "node"
-    if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-        return "tests/browser/node_modules (npm ci --prefix tests/browser)"
-    return None
+BROWSER_DIR = u.BROWSER_DIR
 
 
 class BrowserTests(u.Tests):
@@ -116,7 +103,7 @@ class BrowserTests(u.Tests):
 
 
 if __name__ == "__main__":
-    why = missing()
+    why = u.browser_missing()
     if why:
         u.log(f"SKIP: missing {why}")
         sys.exit(77)
