@@ -224,6 +224,22 @@ uk_store_clips_list(UkStore *s, GError **error)
                             error);
 }
 
+/* One row of uk_store_clip_exports_expired's query. */
+static gpointer
+expired_read(UkStore *s, sqlite3_stmt *st, GError **error)
+{
+  (void)s;
+  (void)error;
+  UkClipExport *e = g_new0(UkClipExport, 1);
+  e->request_id = sqlite3_column_int64(st, 0);
+  e->camera = uk_store_column_dup(st, 1);
+  e->area = uk_store_column_dup(st, 2);
+  e->file = uk_store_column_dup(st, 3);
+  e->manifest = uk_store_column_dup(st, 4);
+  e->expires_90k = sqlite3_column_int64(st, 5);
+  return e;
+}
+
 GPtrArray *
 uk_store_clip_exports_expired(UkStore *s, gint64 now_90k, GError **error)
 {
@@ -236,24 +252,7 @@ uk_store_clip_exports_expired(UkStore *s, gint64 now_90k, GError **error)
   if (!st)
     return NULL;
   sqlite3_bind_int64(st, 1, now_90k);
-  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(export_free);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    UkClipExport *e = g_new0(UkClipExport, 1);
-    e->request_id = sqlite3_column_int64(st, 0);
-    e->camera = uk_store_column_dup(st, 1);
-    e->area = uk_store_column_dup(st, 2);
-    e->file = uk_store_column_dup(st, 3);
-    e->manifest = uk_store_column_dup(st, 4);
-    e->expires_90k = sqlite3_column_int64(st, 5);
-    g_ptr_array_add(out, e);
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
-    uk_store_sql_error(s, error, "expired clip exports");
-    return NULL;
-  }
-  return g_steal_pointer(&out);
+  return uk_store_read_rows(s, st, expired_read, export_free, error);
 }
 
 gboolean
