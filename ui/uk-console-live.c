@@ -211,23 +211,28 @@ ukc_handle_live_stop(Request *req)
   ukc_finish(req, b);
 }
 
+/* Ends @c's view of @h's camera and tells it why (live.ended). */
+static void
+end_view(UkConsole *console, LiveHub *h, UkConsoleConn *c, const char *reason)
+{
+  g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"live.ended\",\"camera\":");
+  uk_json_append_string(ev, h->camera);
+  g_string_append(ev, ",\"reason\":");
+  uk_json_append_string(ev, reason);
+  g_string_append_c(ev, '}');
+  drop_viewer(console, h, c);
+  ukc_send_text(c, ev->str);
+}
+
 void
 ukc_live_end_camera(UkConsole *console, const char *camera, const char *reason)
 {
   LiveHub *h = console->live ? g_hash_table_lookup(console->live, camera) : NULL;
   if (!h || g_hash_table_size(h->viewers) == 0)
     return;
-  g_autoptr(GString) ev = g_string_new("{\"type\":\"event\",\"event\":\"live.ended\",\"camera\":");
-  uk_json_append_string(ev, camera);
-  g_string_append(ev, ",\"reason\":");
-  uk_json_append_string(ev, reason);
-  g_string_append_c(ev, '}');
   GList *conns = g_hash_table_get_keys(h->viewers);
-  for (GList *l = conns; l; l = l->next) {
-    UkConsoleConn *c = l->data;
-    drop_viewer(console, h, c);
-    ukc_send_text(c, ev->str);
-  }
+  for (GList *l = conns; l; l = l->next)
+    end_view(console, h, l->data, reason);
   g_list_free(conns);
 }
 
@@ -249,12 +254,7 @@ ukc_live_check_viewers(UkConsole *console)
       g_autoptr(UkUser) user = ukc_user(console, c->user_id);
       if (user && cam && uk_user_may_area(user, cam->area, now))
         continue;
-      drop_viewer(console, h, c);
-      g_autoptr(GString) ev
-          = g_string_new("{\"type\":\"event\",\"event\":\"live.ended\",\"camera\":");
-      uk_json_append_string(ev, h->camera);
-      g_string_append(ev, ",\"reason\":\"no authorisation for the camera's area any more\"}");
-      ukc_send_text(c, ev->str);
+      end_view(console, h, c, "no authorisation for the camera's area any more");
     }
     g_list_free(conns);
   }
