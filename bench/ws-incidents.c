@@ -54,6 +54,14 @@ now_s(void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static double
+wall_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void
 die(const char *what)
 {
@@ -335,8 +343,8 @@ main(int argc, char **argv)
           }
           lat[lat_len++] = t - c->sent_at;
           if (slow_ms > 0 && (t - c->sent_at) * 1000 > slow_ms)
-            fprintf(stderr, "slow: %.3f s after start (%.3f): %.1f ms\n", c->sent_at - start,
-                    (double)time(NULL) + (c->sent_at - t), (t - c->sent_at) * 1000);
+            fprintf(stderr, "slow: %.3f s after start (wall %.3f): %.1f ms\n", c->sent_at - start,
+                    wall_s() + (c->sent_at - t), (t - c->sent_at) * 1000);
         }
         c->in_flight = 0;
         if (rate > 0) {

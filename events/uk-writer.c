@@ -23,6 +23,8 @@ struct _UkWriter {
   UkStore *store; /* the writer thread's own connection; used only there */
   gsize commits;  /* atomic */
   gsize writes;   /* atomic */
+  gint caught_up; /* atomic: checkpoints that copied the whole WAL they saw */
+  gint restarted; /* the writer thread's: caught_up when it last finished one */
 };
 
 typedef struct {
@@ -84,7 +86,17 @@ run_batch(UkWriter *w, GPtrArray *jobs)
 
 /* Checkpoints every CHECKPOINT_MS on a connection of its own, PASSIVE:
  * it never blocks a commit, and no commit (the writer's, the control
- * thread's) has to do a checkpoint's fsyncs in its stead. */
+ * thread's) has to do a checkpoint's fsyncs in its stead.
+ *
+ * Under a steady stream of commits that alone would let the WAL grow
+ * without end: sqlite starts the WAL over only when a write transaction
+ * begins while every frame in it has been copied, and by the time a
+ * checkpoint ends, newer commits are always there. So when a checkpoint
+ * has copied all it saw, the writer thread, between two batches (no commit
+ * can come between), copies the few frames committed since (catch_up): its
+ * next transaction then starts the WAL from the beginning. The WAL stays
+ * at what CHECKPOINT_MS of writes need, and commits overwrite blocks of a
+ * file that no longer grows, which is cheaper to fsync. */
 #define CHECKPOINT_MS 500
 
 static gpointer
@@ -103,12 +115,24 @@ checkpoint_thread(gpointer data)
     if (g_cond_wait_until(&w->stop_cond, &w->lock, until))
       continue;
     g_mutex_unlock(&w->lock);
-    uk_store_checkpoint(store);
+    if (uk_store_checkpoint(store) == 0)
+      g_atomic_int_inc(&w->caught_up);
     g_mutex_lock(&w->lock);
   }
   g_mutex_unlock(&w->lock);
   uk_store_checkpoint(store);
   return NULL;
+}
+
+/* On the writer thread, between batches: see CHECKPOINT_MS. */
+static void
+catch_up(UkWriter *w)
+{
+  gint done = g_atomic_int_get(&w->caught_up);
+  if (done == w->restarted)
+    return;
+  w->restarted = done;
+  uk_store_checkpoint(w->store);
 }
 
 /* The full-text index is kept out of the acknowledged transactions: an
@@ -200,6 +224,7 @@ writer_thread(gpointer data)
       run_batch(w, b->jobs);
       g_main_context_invoke_full(w->context, G_PRIORITY_DEFAULT, deliver, b,
                                  (GDestroyNotify)batch_free);
+      catch_up(w);
     } else {
       batch_free(b);
     }

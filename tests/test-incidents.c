@@ -3,6 +3,7 @@
 #include "uk-incidents.h"
 #include "uk-store.h"
 #include "uk-time.h"
+#include "uk-writer.h"
 
 #include <sqlite3.h>
 
@@ -148,6 +149,70 @@ test_index_later(void)
   }
 }
 
+static gboolean
+write_one(UkStore *s, gpointer data, GError **error)
+{
+  (void)data;
+  UkIncident i = { .area = (gchar *)"station",
+                   .camera = (gchar *)"cam",
+                   .cameras_json = (gchar *)"[\"cam\"]",
+                   .position_90k = uk_time_now_90k(),
+                   .source = (gchar *)"live",
+                   .category = (gchar *)"overlast",
+                   .severity = (gchar *)"low",
+                   .description = (gchar *)"Groep bij de ingang van het station",
+                   .actions_json = (gchar *)"[]",
+                   .created_90k = uk_time_now_90k(),
+                   .created_by = (gchar *)"op" };
+  return uk_store_incident_add(s, &i, error);
+}
+
+static void
+write_done(gpointer data, const GError *error)
+{
+  g_assert_no_error(error);
+  (*(guint *)data)++;
+}
+
+/* Under commits that never pause, the WAL is started over every few
+ * checkpoints instead of growing without end: the checkpoint sequence number
+ * in its header (bytes 12-15, big-endian) counts the restarts. */
+static void
+test_writer_wal_restarts(void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp("uk-writer-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename(dir, "db", NULL);
+  g_autofree gchar *wal = g_strconcat(path, "-wal", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UkStore) s = uk_store_open(path, &error);
+  g_assert_no_error(error);
+  g_autoptr(GMainContext) context = g_main_context_new();
+  UkWriter *w = uk_writer_new(path, NULL, context, &error);
+  g_assert_no_error(error);
+  guint submitted = 0, done = 0;
+  gint64 end = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time() < end) {
+    while (submitted - done < 64) { /* always a queue: the writer never idles */
+      uk_writer_submit(w, write_one, write_done, &done);
+      submitted++;
+    }
+    g_main_context_iteration(context, TRUE);
+  }
+  g_autofree gchar *header = NULL;
+  gsize len = 0;
+  g_assert_true(g_file_get_contents(wal, &header, &len, NULL));
+  g_assert_cmpuint(len, >=, 32);
+  const guchar *h = (const guchar *)header;
+  guint32 restarts = (guint32)h[12] << 24 | (guint32)h[13] << 16 | (guint32)h[14] << 8 | h[15];
+  g_test_message("%u writes in 3 s, WAL %" G_GSIZE_FORMAT " bytes, restarted %u times", done, len,
+                 restarts);
+  g_assert_cmpuint(restarts, >=, 2);
+  uk_writer_free(w);
+  while (g_main_context_iteration(context, FALSE))
+    ;
+  g_assert_cmpuint(done, ==, submitted);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -155,5 +220,6 @@ main(int argc, char **argv)
   g_test_add_func("/incidents/retention", test_retention);
   g_test_add_func("/incidents/query", test_query);
   g_test_add_func("/incidents/index-later", test_index_later);
+  g_test_add_func("/incidents/writer-wal-restarts", test_writer_wal_restarts);
   return g_test_run();
 }
