@@ -8,8 +8,9 @@ incidents/s in all, for --minutes (default 10). Then:
   0 when the camera's media starts) and capture time, so within one recording
   run (one RTSP connection) the numbers must be consecutive; a hole is a
   frame missing from the recordings, unless the simulated camera itself
-  skipped it (it skips frames when it is starved of CPU, and says so on its
-  debug log, which this script reads). Frames lost to reconnects (gaps in the
+  skipped it (it skips frames when it is starved of CPU, or when its send
+  queue is full because its sending or the client's reading falls behind,
+  and says so on its debug log, which this script reads). Frames lost to reconnects (gaps in the
   index) are counted separately;
 - the daemon's RSS, CPU and open fds every 30 s;
 - incident acknowledgement p50/p99, measured from each incident's scheduled
@@ -44,7 +45,7 @@ import uktest as u  # noqa: E402
 import websockets  # noqa: E402
 
 SEI_RE = re.compile(rb"uitkijk capture_us=(\d+) frame=(\d+) cam=(\d+)")
-SKIP_RE = re.compile(r"cam(\d+): late, skipping frames (\d+)\.\.(\d+)")
+SKIP_RE = re.compile(r"cam(\d+): (?:late|queue full), skipping frames (\d+)\.\.(\d+)")
 TICK = os.sysconf("SC_CLK_TCK")
 
 

@@ -38,8 +38,12 @@
 #define MAX_LATENESS (250 * GST_MSECOND)
 /* How often the pusher looks at a media that a client has paused. */
 #define PAUSED_POLL_INTERVAL (50 * GST_MSECOND)
-/* Bound on what an appsrc may queue (only reached while its pipeline is not
- * consuming, e.g. paused); the oldest frames are dropped. */
+/* Bound on what an appsrc may queue: reached while its pipeline is not
+ * consuming (paused, or its sending falls behind: the client reads too
+ * slowly). The pusher then skips the frame and logs it, as for lateness, so
+ * that every frame number the camera did not send is on its log. The
+ * appsrc itself holds twice that (leaky) only as a bound that is never
+ * reached, since it would drop frames without a word. */
 #define APPSRC_MAX_BUFFERS 25
 /* The clip encode must not hang forever on a broken plugin. */
 #define ENCODE_TIMEOUT_US (300 * G_USEC_PER_SEC)
@@ -467,9 +471,14 @@ pusher_thread(gpointer data)
       g_mutex_unlock(&testcam->lock);
       for (guint i = 0; i < n_jobs; i++) {
         UkPushJob *job = &testcam->jobs[i];
-        GstBuffer *buffer = build_frame(testcam, job->cam, job->frame);
-        /* FLUSHING when the media is being shut down: the frame is just lost. */
-        gst_app_src_push_buffer(GST_APP_SRC(job->appsrc), buffer);
+        if (gst_app_src_get_current_level_buffers(GST_APP_SRC(job->appsrc)) >= APPSRC_MAX_BUFFERS) {
+          g_debug("cam%u: queue full, skipping frames %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
+                  job->cam, job->frame, job->frame);
+        } else {
+          GstBuffer *buffer = build_frame(testcam, job->cam, job->frame);
+          /* FLUSHING when the media is being shut down: the frame is just lost. */
+          gst_app_src_push_buffer(GST_APP_SRC(job->appsrc), buffer);
+        }
         gst_clear_object(&job->appsrc);
       }
       g_mutex_lock(&testcam->lock);
@@ -548,7 +557,7 @@ on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media, UkCamera *
     return;
   }
   gst_app_src_set_caps(GST_APP_SRC(appsrc), testcam->caps);
-  gst_app_src_set_max_buffers(GST_APP_SRC(appsrc), APPSRC_MAX_BUFFERS);
+  gst_app_src_set_max_buffers(GST_APP_SRC(appsrc), 2 * APPSRC_MAX_BUFFERS);
   gst_app_src_set_leaky_type(GST_APP_SRC(appsrc), GST_APP_LEAKY_TYPE_DOWNSTREAM);
 
   GstAppSrcCallbacks callbacks = { .need_data = on_need_data };
