@@ -45,7 +45,7 @@ import uktest as u  # noqa: E402
 import websockets  # noqa: E402
 
 SEI_RE = re.compile(rb"uitkijk capture_us=(\d+) frame=(\d+) cam=(\d+)")
-SKIP_RE = re.compile(r"cam(\d+): (?:late|queue full), skipping frames (\d+)\.\.(\d+)")
+SKIP_RE = re.compile(r"cam(\d+): (late|queue full), skipping frames (\d+)\.\.(\d+)")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -280,14 +280,18 @@ def main():
                   f"max {max(watched.values())} ({min(watched.values()) / wall:.1f} to "
                   f"{max(watched.values()) / wall:.1f} fps)")
 
-        # Frames the simulated cameras skipped themselves (starved of CPU).
+        # Frames the simulated cameras skipped themselves: "late" when starved
+        # of CPU, "queue full" when their RTP sending fell behind (their own
+        # sender, or the daemon reading slowly: TCP pushes back).
         skipped = {}  # (testcam, cam number) -> set of frame numbers
+        skip_kinds = {"late": 0, "queue full": 0}
         for t in range(args.testcams):
             path = os.path.join(folder, f"testcam-{t}.log")
             if os.path.exists(path):
                 for m in SKIP_RE.finditer(open(path, errors="replace").read()):
                     s = skipped.setdefault((t, int(m.group(1))), set())
-                    s.update(range(int(m.group(2)), int(m.group(3)) + 1))
+                    s.update(range(int(m.group(3)), int(m.group(4)) + 1))
+                    skip_kinds[m.group(2)] += int(m.group(4)) - int(m.group(3)) + 1
         rows = subprocess.run(["sqlite3", db, "SELECT camera, run_id, path FROM recording ORDER BY camera, "
                                "start_90k"], capture_output=True, text=True).stdout.split("\n")
         by_cam = {}
@@ -328,7 +332,9 @@ def main():
             g = gap_of.get(cam_id, (0, 0.0))
             print(f"  {cam_id} {recorded:7d} {missing:5d} {cam_skipped:5d} {len(runs):3d} {g[0]:3d} {g[1]:7.1f}")
         print(f"frames: {total_rec} recorded, {total_missing} missing from the recordings within runs, "
-              f"{total_skip} skipped by the simulated cameras themselves (CPU-starved); "
+              f"{total_skip} skipped by the simulated cameras themselves within runs (all skips logged: "
+              f"{skip_kinds['late']} late, starved of CPU; {skip_kinds['queue full']} queue full, sending "
+              f"fell behind); "
               f"worst camera: {max(worst)[1]} with {max(worst)[0]} missing")
         warn = [line for line in open(os.path.join(folder, "serve.log"), errors="replace")
                 if "WARNING" in line or "CRITICAL" in line or "down:" in line]
