@@ -256,6 +256,14 @@ uk_time_parse_rfc3339(const char *text, gint64 *out_90k, GError **error)
   return TRUE;
 }
 
+/* Writes @value (>= 0) as exactly @n decimal digits. */
+static void
+put_digits(char *at, gint64 value, int n)
+{
+  for (int k = n - 1; k >= 0; k--, value /= 10)
+    at[k] = (char)('0' + value % 10);
+}
+
 gchar *
 uk_time_format_rfc3339(gint64 t_90k)
 {
@@ -277,10 +285,19 @@ uk_time_format_rfc3339(gint64 t_90k)
 
   /* Years outside 0000..9999 (only from absurd inputs) cannot be written in RFC 3339; they
    * get the signed ISO 8601 expanded form instead, which uk_time_parse_rfc3339() rejects. */
-  if (year >= 0 && year <= 9999)
-    year_text = g_strdup_printf("%04" G_GINT64_FORMAT, year);
-  else
-    year_text = g_strdup_printf("%+05" G_GINT64_FORMAT, year);
+  if (year >= 0 && year <= 9999) {
+    /* Every incident and event carries a few of these: digits by hand, no printf. */
+    char text[] = "YYYY-MM-DDThh:mm:ss.fffZ";
+    put_digits(text, year, 4);
+    put_digits(text + 5, month, 2);
+    put_digits(text + 8, day, 2);
+    put_digits(text + 11, second_of_day / 3600, 2);
+    put_digits(text + 14, second_of_day / 60 % 60, 2);
+    put_digits(text + 17, second_of_day % 60, 2);
+    put_digits(text + 20, millis, 3);
+    return g_strdup(text);
+  }
+  year_text = g_strdup_printf("%+05" G_GINT64_FORMAT, year);
 
   return g_strdup_printf("%s-%02d-%02dT%02d:%02d:%02d.%03dZ", year_text, month, day,
                          (int)(second_of_day / 3600), (int)(second_of_day / 60 % 60),
