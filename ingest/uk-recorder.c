@@ -61,8 +61,9 @@ struct _UkRecorder {
   GSource *bus_source;
   GSource *retry_source;
   GSource *tick_source;
-  struct Probe *probe; /* a reachability check in flight while waiting to retry */
-  gint probe_last;     /* its last answer: 1 reachable, 0 not, -1 not known */
+  struct Probe *probe;       /* a reachability check in flight while waiting to retry */
+  struct Describe *describe; /* the capped DESCRIBE in flight before the pipeline starts */
+  gint probe_last;           /* its last answer: 1 reachable, 0 not, -1 not known */
   UkCameraState state;
   gint64 state_since_us;
   guint backoff_s;
@@ -602,6 +603,7 @@ on_pad_added(GstElement *src, GstPad *pad, gpointer data)
 
 static void teardown(UkRecorder *r, const char *reason);
 static void start_pipeline(UkRecorder *r);
+static void describe_start(UkRecorder *r);
 
 static gboolean
 on_bus(GstBus *bus, GstMessage *msg, gpointer data)
@@ -632,7 +634,7 @@ on_retry(gpointer data)
   UkRecorder *r = data;
   g_clear_pointer(&r->retry_source, g_source_unref);
   r->reconnects++;
-  start_pipeline(r);
+  describe_start(r);
   return G_SOURCE_REMOVE;
 }
 
@@ -702,6 +704,219 @@ set_state(UkRecorder *r, UkCameraState state)
 {
   r->state = state;
   r->state_since_us = g_get_monotonic_time();
+}
+
+/* ---- a capped DESCRIBE before each start ----
+ *
+ * rtspsrc buffers a DESCRIBE answer's whole body, whatever its Content-Length,
+ * and has no way to set a limit on its connection: a hostile camera could make
+ * the daemon hold a gigabyte (docs/RELIABILITY.md). So before each start the
+ * recorder sends a DESCRIBE of its own, reads at most DESCRIBE_HEAD_MAX bytes
+ * of status line and headers (never the body) and refuses a 2xx answer that
+ * announces a body over DESCRIBE_BODY_KIB KiB; a refusal is a failed start like
+ * any other (a reason, a gap, the backoff). Anything else starts rtspsrc,
+ * which reports it as today: no connection, a camera that closes, a non-2xx
+ * answer (a 401 too: no credentials are sent here). rtsps:// is not checked.
+ *
+ * What is left: rtspsrc does its own DESCRIBE afterwards, so a camera that
+ * answers this one small and rtspsrc's huge is not stopped by this (time of
+ * check, time of use); the 10 s no-video watchdog still ends that attempt. */
+
+#define DESCRIBE_HEAD_KIB 16 /* status line and headers */
+#define DESCRIBE_HEAD_MAX (DESCRIBE_HEAD_KIB * 1024)
+/* A real SDP is 1-4 KiB; 64 KiB leaves room for odd cameras. */
+#define DESCRIBE_BODY_KIB 64
+#define DESCRIBE_CONNECT_TIMEOUT_S 5
+#define DESCRIBE_TIMEOUT_S 10 /* the whole check, so that trickled bytes cannot hold it */
+
+typedef struct Describe {
+  UkRecorder *r;                     /* NULL once the recorder no longer wants the answer */
+  GCancellable *cancel;              /* ends the connect, write or read in flight */
+  GSource *timeout;                  /* cancels the check after DESCRIBE_TIMEOUT_S */
+  gboolean timed_out;                /* the cancel came from the timeout */
+  GSocketConnection *conn;           /* to the camera, once connected */
+  gchar *request;                    /* the DESCRIBE, kept while it is written */
+  gchar head[DESCRIBE_HEAD_MAX + 1]; /* the answer so far (NUL-terminated to parse it) */
+  gsize len;                         /* bytes in head */
+} Describe;
+
+static void
+describe_abandon(UkRecorder *r)
+{
+  if (!r->describe)
+    return;
+  r->describe->r = NULL;
+  g_cancellable_cancel(r->describe->cancel);
+  r->describe = NULL;
+}
+
+static gboolean
+on_describe_timeout(gpointer data)
+{
+  Describe *d = data;
+  d->timed_out = TRUE;
+  g_cancellable_cancel(d->cancel);
+  return G_SOURCE_REMOVE;
+}
+
+/* Called from the callback of the operation in flight: frees @d, then starts
+ * the pipeline or, with @refusal, fails the start. */
+static void
+describe_done(Describe *d, const char *refusal)
+{
+  UkRecorder *r = d->r;
+  if (!refusal && d->timed_out)
+    refusal = "no DESCRIBE answer within " G_STRINGIFY(DESCRIBE_TIMEOUT_S) " s";
+  g_source_destroy(d->timeout);
+  g_source_unref(d->timeout);
+  g_clear_object(&d->conn);
+  g_object_unref(d->cancel);
+  g_free(d->request);
+  g_free(d);
+  if (!r)
+    return;
+  r->describe = NULL;
+  if (refusal)
+    teardown(r, refusal);
+  else
+    start_pipeline(r);
+}
+
+/* The end of the headers (past their empty line) in @head, 0 if not there;
+ * lines end with CRLF or LF, and a '\n' before @from has been looked at. */
+static gsize
+headers_end(const gchar *head, gsize len, gsize from)
+{
+  for (gsize i = from; i + 1 < len; i++) {
+    if (head[i] != '\n')
+      continue;
+    if (head[i + 1] == '\n')
+      return i + 2;
+    if (head[i + 1] == '\r' && i + 2 < len && head[i + 2] == '\n')
+      return i + 3;
+  }
+  return 0;
+}
+
+static void describe_read(Describe *d);
+
+static void
+on_describe_read(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Describe *d = data;
+  g_autoptr(GError) error = NULL;
+  gssize n = g_input_stream_read_finish(G_INPUT_STREAM(source), result, &error);
+  if (n <= 0 || !d->r) {
+    if (error && d->r)
+      g_debug("%s: DESCRIBE check: %s", d->r->camera, error->message);
+    describe_done(d, NULL);
+    return;
+  }
+  gsize from = d->len > 2 ? d->len - 2 : 0;
+  d->len += n;
+  gsize end = headers_end(d->head, d->len, from);
+  if (memcmp(d->head, "RTSP/", MIN(d->len, 5)) != 0 || (end && memchr(d->head, '\0', end))) {
+    describe_done(d, "camera refused: DESCRIBE answer is not RTSP");
+    return;
+  }
+  if (!end) {
+    if (d->len < DESCRIBE_HEAD_MAX)
+      describe_read(d);
+    else
+      describe_done(
+          d, "camera refused: DESCRIBE answer headers over " G_STRINGIFY(DESCRIBE_HEAD_KIB) " KiB");
+    return;
+  }
+  d->head[end] = '\0';
+  g_auto(GStrv) lines = g_strsplit(d->head, "\n", -1);
+  const gchar *code = strchr(lines[0], ' ');
+  guint64 status = code ? g_ascii_strtoull(code + 1, NULL, 10) : 0;
+  g_autofree gchar *refusal = NULL;
+  for (guint i = 1; status >= 200 && status < 300 && lines[i] && !refusal; i++) {
+    if (g_ascii_strncasecmp(lines[i], "Content-Length:", 15) != 0)
+      continue;
+    guint64 length = 0;
+    if (!g_ascii_string_to_unsigned(g_strstrip(lines[i] + 15), 10, 0, G_MAXUINT64, &length, NULL))
+      refusal = g_strdup("camera refused: DESCRIBE answer with a bad Content-Length");
+    else if (length > DESCRIBE_BODY_KIB * 1024)
+      refusal = g_strdup_printf("camera refused: DESCRIBE answer of %" G_GUINT64_FORMAT
+                                " bytes is over the %d KiB limit",
+                                length, DESCRIBE_BODY_KIB);
+  }
+  describe_done(d, refusal);
+}
+
+static void
+describe_read(Describe *d)
+{
+  GInputStream *in = g_io_stream_get_input_stream(G_IO_STREAM(d->conn));
+  g_main_context_push_thread_default(d->r->context);
+  g_input_stream_read_async(in, d->head + d->len, DESCRIBE_HEAD_MAX - d->len, G_PRIORITY_DEFAULT,
+                            d->cancel, on_describe_read, d);
+  g_main_context_pop_thread_default(d->r->context);
+}
+
+static void
+on_describe_written(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Describe *d = data;
+  g_autoptr(GError) error = NULL;
+  if (!g_output_stream_write_all_finish(G_OUTPUT_STREAM(source), result, NULL, &error) || !d->r) {
+    describe_done(d, NULL);
+    return;
+  }
+  describe_read(d);
+}
+
+static void
+on_describe_connected(GObject *source, GAsyncResult *result, gpointer data)
+{
+  Describe *d = data;
+  g_autoptr(GError) error = NULL;
+  d->conn = g_socket_client_connect_to_uri_finish(G_SOCKET_CLIENT(source), result, &error);
+  if (!d->conn || !d->r) {
+    describe_done(d, NULL); /* not reachable: rtspsrc reports it as today */
+    return;
+  }
+  /* Only DESCRIBE_TIMEOUT_S bounds the reads from now on. */
+  g_socket_set_timeout(g_socket_connection_get_socket(d->conn), 0);
+  GOutputStream *out = g_io_stream_get_output_stream(G_IO_STREAM(d->conn));
+  g_main_context_push_thread_default(d->r->context);
+  g_output_stream_write_all_async(out, d->request, strlen(d->request), G_PRIORITY_DEFAULT,
+                                  d->cancel, on_describe_written, d);
+  g_main_context_pop_thread_default(d->r->context);
+}
+
+/* Starts the camera: the check first, then (when it passes) the pipeline. */
+static void
+describe_start(UkRecorder *r)
+{
+  probe_abandon(r);
+  g_autoptr(GUri) uri = g_uri_parse(r->url, G_URI_FLAGS_ENCODED, NULL);
+  if (!uri || g_ascii_strcasecmp(g_uri_get_scheme(uri), "rtsp") != 0) {
+    start_pipeline(r);
+    return;
+  }
+  Describe *d = g_new0(Describe, 1);
+  d->r = r;
+  d->cancel = g_cancellable_new();
+  /* The URL without user:password: authenticating is left to rtspsrc. */
+  g_autofree gchar *target
+      = g_uri_join(G_URI_FLAGS_ENCODED, "rtsp", NULL, g_uri_get_host(uri), g_uri_get_port(uri),
+                   g_uri_get_path(uri), g_uri_get_query(uri), NULL);
+  d->request = g_strdup_printf("DESCRIBE %s RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n"
+                               "User-Agent: uitkijk\r\n\r\n",
+                               target);
+  d->timeout = g_timeout_source_new_seconds(DESCRIBE_TIMEOUT_S);
+  g_source_set_callback(d->timeout, on_describe_timeout, d, NULL);
+  g_source_attach(d->timeout, r->context);
+  r->describe = d;
+  set_state(r, UK_CAMERA_CONNECTING);
+  g_autoptr(GSocketClient) client = g_socket_client_new();
+  g_socket_client_set_timeout(client, DESCRIBE_CONNECT_TIMEOUT_S);
+  g_main_context_push_thread_default(r->context);
+  g_socket_client_connect_to_uri_async(client, r->url, 554, d->cancel, on_describe_connected, d);
+  g_main_context_pop_thread_default(r->context);
 }
 
 static void
@@ -789,7 +1004,8 @@ on_tick(gpointer data)
   if (r->state != UK_CAMERA_RECORDING)
     r->fps = r->bitrate_bps = 0;
 
-  if (r->state == UK_CAMERA_CONNECTING && now - r->state_since_us > CONNECT_TIMEOUT_US)
+  if (r->state == UK_CAMERA_CONNECTING && !r->describe
+      && now - r->state_since_us > CONNECT_TIMEOUT_US)
     teardown(r, "no video within 10 s of connecting");
   else if (r->state == UK_CAMERA_RECORDING && last_arrival && now - last_arrival > STALL_TIMEOUT_US)
     teardown(r, "no video for 5 s");
@@ -833,7 +1049,7 @@ uk_recorder_start(UkRecorder *r)
   r->tick_source = g_timeout_source_new_seconds(1);
   g_source_set_callback(r->tick_source, on_tick, r, NULL);
   g_source_attach(r->tick_source, r->context);
-  start_pipeline(r);
+  describe_start(r);
 }
 
 gboolean
@@ -849,6 +1065,7 @@ uk_recorder_stop(UkRecorder *r, const char *reason)
     return;
   r->started = FALSE;
   probe_abandon(r);
+  describe_abandon(r);
   if (r->retry_source) {
     g_source_destroy(r->retry_source);
     g_clear_pointer(&r->retry_source, g_source_unref);
