@@ -31,6 +31,8 @@ struct _UkConsole {
   UkConsoleLiveFunc live_func; /* turns a recorder's live stream on and off */
   gpointer live_data;
   gchar *dummy_hash;               /* for logins with unknown names (console_dummy_hash) */
+  guint login_checks;              /* password checks running (login_check_submit) */
+  GQueue login_queue;              /* (element-type LoginJob) checks waiting their turn */
   GPtrArray *outbox;               /* (element-type Outgoing) pushes not yet sent (ukc_broadcast) */
   GSource *outbox_source;          /* the timeout source that sends them */
   UkWatch *watch;                  /* claims, presence, alerts (uk-console-watch.c) */

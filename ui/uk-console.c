@@ -487,8 +487,9 @@ ukc_get_uint(Request *req, const char *name, gint64 min, gint64 max, gint64 def,
 typedef struct {
   UkConsoleConn *conn; /* (owned ref) a websocket login; NULL for POST /login */
   UkHttpRequest *http; /* POST /login, until answered */
-  UkConsole *console;  /* POST /login */
-  gchar *peer;         /* POST /login */
+  UkConsole *console;
+  GAsyncReadyCallback done; /* on the control thread once the password is checked */
+  gchar *peer;              /* POST /login */
   JsonNode *id;
   gchar *name;
   gchar *password;
@@ -535,6 +536,50 @@ login_verify_thread(GTask *task, gpointer source, gpointer data, GCancellable *c
   gboolean ok = uk_password_verify(job->hash, job->password);
   job->ok = ok && job->known;
   g_task_return_boolean(task, TRUE);
+}
+
+/* Password checks run at most LOGIN_CHECKS_MAX at a time: an argon2id check
+ * takes 64 MiB and tens of milliseconds of a core, so a flood of logins
+ * (30 guesses at once took the daemon to 570 MB) would otherwise cost 64 MiB
+ * each. Up to LOGIN_QUEUE_MAX more wait their turn, in order; beyond that a
+ * login is refused as busy. */
+#define LOGIN_CHECKS_MAX 2
+#define LOGIN_QUEUE_MAX 64
+
+static void
+login_check_run(LoginJob *job)
+{
+  g_autoptr(GTask) task = g_task_new(NULL, NULL, job->done, NULL);
+  g_task_set_task_data(task, job, (GDestroyNotify)login_job_free);
+  g_task_run_in_thread(task, login_verify_thread);
+}
+
+/* Starts or queues the check (FALSE: too many waiting; @job is still the
+ * caller's). */
+static gboolean
+login_check_submit(LoginJob *job)
+{
+  UkConsole *console = job->console;
+  if (console->login_checks < LOGIN_CHECKS_MAX) {
+    console->login_checks++;
+    login_check_run(job);
+    return TRUE;
+  }
+  if (console->login_queue.length >= LOGIN_QUEUE_MAX)
+    return FALSE;
+  g_queue_push_tail(&console->login_queue, job);
+  return TRUE;
+}
+
+/* A check has ended: the next one waiting takes its place. */
+static void
+login_check_ended(UkConsole *console)
+{
+  LoginJob *next = g_queue_pop_head(&console->login_queue);
+  if (next)
+    login_check_run(next);
+  else
+    console->login_checks--;
 }
 
 /* Outcome of a login, shared by the websocket and POST /login. Returns the
@@ -603,6 +648,7 @@ login_done(GObject *source, GAsyncResult *result, gpointer data)
 {
   LoginJob *job = g_task_get_task_data(G_TASK(result));
   UkConsoleConn *c = job->conn;
+  login_check_ended(job->console);
   c->login_pending = FALSE;
   if (c->closed)
     return;
@@ -634,15 +680,19 @@ handle_login(Request *req)
   g_autoptr(UkUser) user = uk_store_user_get(req->conn->console->store, name, NULL);
   LoginJob *job = g_new0(LoginJob, 1);
   job->conn = ukc_conn_ref(req->conn);
+  job->console = req->conn->console;
+  job->done = login_done;
   job->id = json_node_copy(req->id);
   job->name = g_strdup(name);
   job->password = g_strdup(password);
   job->hash = g_strdup(user ? user->password_hash : console_dummy_hash(req->conn->console));
   job->known = user != NULL;
+  if (!login_check_submit(job)) {
+    login_job_free(job);
+    req_error(req, "busy", "too many logins are being checked; try again in a moment");
+    return;
+  }
   req->conn->login_pending = TRUE;
-  g_autoptr(GTask) task = g_task_new(NULL, NULL, login_done, NULL);
-  g_task_set_task_data(task, job, (GDestroyNotify)login_job_free);
-  g_task_run_in_thread(task, login_verify_thread);
 }
 
 /* ---- session ---- */
@@ -1504,6 +1554,8 @@ uk_console_free(UkConsole *console)
 {
   if (!console)
     return;
+  /* Logins still waiting are answered while their requests still exist. */
+  g_queue_clear_full(&console->login_queue, (GDestroyNotify)login_job_free);
   g_clear_pointer(&console->server, uk_server_free);
   if (console->writer) {
     /* Finish queued writes and deliver their completions (to closed
@@ -1883,6 +1935,7 @@ static void
 http_login_done(GObject *source, GAsyncResult *result, gpointer data)
 {
   LoginJob *job = g_task_get_task_data(G_TASK(result));
+  login_check_ended(job->console);
   UkHttpRequest *req = g_steal_pointer(&job->http);
   if (!uk_http_request_connected(req)) {
     /* nobody to answer (as for a websocket closed meanwhile) */
@@ -1939,9 +1992,12 @@ on_http_login(UkHttpRequest *req, const char *body, gsize len, const char *peer,
   job->password = g_strdup(password);
   job->hash = g_strdup(user ? user->password_hash : console_dummy_hash(console));
   job->known = user != NULL;
-  g_autoptr(GTask) task = g_task_new(NULL, NULL, http_login_done, NULL);
-  g_task_set_task_data(task, job, (GDestroyNotify)login_job_free);
-  g_task_run_in_thread(task, login_verify_thread);
+  job->done = http_login_done;
+  if (!login_check_submit(job)) {
+    job->http = NULL; /* answered here, not by login_job_free */
+    login_job_free(job);
+    http_login_answer(req, 503, "busy", "too many logins are being checked; try again in a moment");
+  }
 }
 
 static void
