@@ -465,7 +465,9 @@ $('login').addEventListener('submit', async (e) => {
   if (!r.ok) {
     const body = await r.json().catch(() => ({}));
     $('login-error').textContent = r.status === 423 ? 'Account tijdelijk geblokkeerd na te veel mislukte pogingen.'
-      : body.code === 'account_inactive' ? 'Dit account is niet (meer) actief.' : 'Onjuiste gebruikersnaam of wachtwoord.';
+      : body.code === 'account_inactive' ? 'Dit account is niet (meer) actief.'
+        : body.code === 'busy' ? 'De server is druk met aanmeldingen; probeer het over een ogenblik opnieuw.'
+          : 'Onjuiste gebruikersnaam of wachtwoord.';
     return;
   }
   $('login-error').textContent = '';
