@@ -565,15 +565,26 @@ read_exact(int fd, guint8 *buf, gsize size, guint64 offset)
 }
 
 /* Parses @fd from the end of the last complete fragment that @c holds
- * (from the start when @c is empty), appending frames. */
+ * (from the start when @c is empty), appending frames.
+ *
+ * uk_fmp4_read_more calls this again from c->valid_size each time the file has
+ * grown, so reading a file whole and reading it as it grows agree only if
+ * nothing read before valid_size is needed after it. Hence a commit (valid_size
+ * moving on, after the moov and after each fragment's mdat) drops all parse
+ * state: the frames after it, a prft's times, a moof waiting for its mdat. What
+ * is left is c itself (init_size, the frames up to valid_size), which a later
+ * call starts from. And a box's meaning never depends on where the file ends
+ * now: one that does not fit yet is cut short, and one of size 0 ("to the end
+ * of the file", which a growing file does not have) ends the reading. */
 static void
 parse_from(int fd, UkFmp4Contents *c)
 {
   guint64 pos = c->valid_size;
-  gboolean have_moov = c->init_size > 0, have_prft = FALSE;
+  guint committed = c->frames->len; /* frames up to valid_size */
+  gboolean have_prft = FALSE;
   gint64 prft_wall = 0, prft_media = 0;
-  guint64 pending_moof_end = 0; /* a moof whose mdat has not been seen yet */
-  guint pending_from = c->frames->len;
+  gboolean pending = FALSE; /* a moof whose mdat has not been seen yet */
+  guint64 pending_end = 0;  /* where that moof's samples end */
   g_autofree guint8 *buf = NULL;
   gsize buf_size = 0;
 
@@ -588,16 +599,15 @@ parse_from(int fd, UkFmp4Contents *c)
         break;
       size = r64(hdr + 8);
       hlen = 16;
-    } else if (size == 0) {
-      size = c->file_size - pos;
     }
     if (size < hlen || size > c->file_size - pos)
-      break; /* cut short */
+      break; /* cut short (or size 0: to an end a growing file does not have) */
     const guint8 *type = hdr + 4;
 
     gboolean is_moov = memcmp(type, "moov", 4) == 0;
     gboolean is_moof = memcmp(type, "moof", 4) == 0;
     gboolean is_prft = memcmp(type, "prft", 4) == 0;
+    gboolean commit = FALSE;
     if (is_moov || is_moof || is_prft) {
       if (size > 64 * 1024 * 1024)
         break;
@@ -610,11 +620,10 @@ parse_from(int fd, UkFmp4Contents *c)
         break;
       Span body = { buf + hlen, size - hlen };
       if (is_moov) {
-        if (!parse_moov(body, &c->track))
-          break;
-        have_moov = TRUE;
+        if (c->init_size > 0 || !parse_moov(body, &c->track))
+          break; /* a second init segment: the file is inconsistent */
         c->init_size = pos + size;
-        c->valid_size = c->init_size;
+        commit = TRUE;
       } else if (is_prft) {
         if (body.size >= 4 + 4 + 8 + 4) {
           prft_wall = ntp_to_90k(r64(body.data + 8));
@@ -623,44 +632,39 @@ parse_from(int fd, UkFmp4Contents *c)
           have_prft = TRUE;
         }
       } else {
-        if (!have_moov)
+        /* before the init segment, or a moof without its mdat and then
+         * another moof: the file is inconsistent */
+        if (c->init_size == 0 || pending)
           break;
-        if (pending_moof_end != 0) {
-          /* a moof without its mdat, then another moof: the file is inconsistent */
-          g_array_set_size(c->frames, pending_from);
-          pending_moof_end = 0;
+        if (!parse_moof(body, pos, have_prft, prft_wall, prft_media, c->frames, &pending_end))
           break;
-        }
-        pending_from = c->frames->len;
-        if (!parse_moof(body, pos, have_prft, prft_wall, prft_media, c->frames,
-                        &pending_moof_end)) {
-          g_array_set_size(c->frames, pending_from);
-          break;
-        }
+        pending = TRUE;
         have_prft = FALSE;
       }
     } else if (memcmp(type, "mdat", 4) == 0) {
-      gboolean inside = pending_moof_end <= pos + size;
-      for (guint i = pending_from; inside && i < c->frames->len; i++) {
+      gboolean inside = !pending || pending_end <= pos + size;
+      for (guint i = committed; inside && i < c->frames->len; i++) {
         const UkFrame *f = &g_array_index(c->frames, UkFrame, i);
         inside = f->offset >= pos + hlen && f->offset <= pos + size
                  && f->size <= pos + size - f->offset;
       }
-      if (!inside) {
-        /* samples point outside this mdat: the file is inconsistent */
-        g_array_set_size(c->frames, pending_from);
-        pending_moof_end = 0;
-        break;
-      }
-      pending_from = c->frames->len;
-      pending_moof_end = 0;
-      c->valid_size = pos + size;
+      if (!inside)
+        break; /* samples point outside this mdat: the file is inconsistent */
+      commit = TRUE;
     }
     pos += size;
+    if (commit) {
+      c->valid_size = pos;
+      committed = c->frames->len;
+      have_prft = FALSE;
+      prft_wall = prft_media = 0;
+      pending = FALSE;
+      pending_end = 0;
+    }
   }
-  /* Frames of a moof without its complete mdat are not whole. */
-  if (pending_moof_end != 0)
-    g_array_set_size(c->frames, pending_from);
+  /* Frames after valid_size (a moof without its complete mdat) are not whole;
+   * the next call reads them again from there. */
+  g_array_set_size(c->frames, committed);
 }
 
 static int

@@ -97,6 +97,8 @@ PY
     ;;
   fuzz-camera)
     UK_FUZZ_SEEDS=$corpus "$build/tests/fuzz-camera" -runs=0 >/dev/null 2>&1
+    # Inputs that once found bugs (test-fmp4 reads them too).
+    cp "$src"/tests/data/fuzz-camera/* "$corpus"/
     ;;
   esac
 }

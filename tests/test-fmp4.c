@@ -161,6 +161,100 @@ test_read_more(void)
   g_assert_cmpuint(c->valid_size, ==, len);
 }
 
+/* Writes @path anew. Not g_file_set_contents, which syncs: slow for the
+ * thousands of small files here (so is truncating a file on ext4). */
+static void
+put_file(const char *path, const guint8 *data, gsize size)
+{
+  g_unlink(path);
+  FILE *f = fopen(path, "wb");
+  g_assert_nonnull(f);
+  g_assert_true(size == 0 || fwrite(data, 1, size, f) == size);
+  g_assert_cmpint(fclose(f), ==, 0);
+}
+
+/* Reads @data (@size bytes) whole and as it grows (first @split bytes, then the
+ * rest, as locate and live playback do), and checks that both agree. */
+static void
+assert_grows_alike(const char *dir, const guint8 *data, gsize size, const UkFmp4Contents *whole,
+                   gsize split)
+{
+  g_autofree gchar *grow = g_build_filename(dir, "grow.mp4", NULL);
+  put_file(grow, data, split);
+  g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(grow, NULL);
+  if (!c) {
+    /* the init segment was not whole yet (or is not there at all) */
+    g_assert_true(!whole || split < whole->init_size);
+    return;
+  }
+  g_assert_nonnull(whole);
+  put_file(grow, data, size);
+  g_assert_true(uk_fmp4_read_more(grow, c, NULL));
+  g_assert_cmpuint(c->init_size, ==, whole->init_size);
+  g_assert_cmpuint(c->valid_size, ==, whole->valid_size);
+  g_assert_cmpuint(c->frames->len, ==, whole->frames->len);
+  assert_frames_equal(whole->frames, c->frames, whole->frames->len);
+}
+
+/* The fMP4 reader inputs in tests/data/fuzz-camera (libFuzzer inputs of
+ * tests/fuzz-camera.c: byte 0 picks the part, 0 is the reader; byte 1 the split
+ * point; the rest is the segment file). Each is read whole and as it grows,
+ * split at every byte and grown a byte at a time: always the same frames, wall
+ * times and valid size. */
+static void
+test_grow_alike(void)
+{
+  const char *srcdir = g_getenv("G_TEST_SRCDIR");
+  g_autofree gchar *here = g_path_get_dirname(__FILE__);
+  g_autofree gchar *inputs = g_build_filename(srcdir ? srcdir : here, "data", "fuzz-camera", NULL);
+  g_autoptr(GDir) d = g_dir_open(inputs, 0, NULL);
+  g_assert_nonnull(d);
+  g_autofree gchar *dir = g_dir_make_tmp("uk-fmp4-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename(dir, "whole.mp4", NULL);
+  g_autofree gchar *grow = g_build_filename(dir, "grow.mp4", NULL);
+  guint n_inputs = 0;
+  const char *name;
+  while ((name = g_dir_read_name(d))) {
+    g_autofree gchar *input = g_build_filename(inputs, name, NULL);
+    g_autofree gchar *bytes = NULL;
+    gsize len;
+    g_assert_true(g_file_get_contents(input, &bytes, &len, NULL));
+    if (len < 2 || (guint8)bytes[0] % 5 != 0)
+      continue; /* not a reader input */
+    g_test_message("%s", name);
+    n_inputs++;
+    const guint8 *data = (const guint8 *)bytes + 2;
+    gsize size = len - 2;
+    put_file(path, data, size);
+    g_autoptr(UkFmp4Contents) whole = uk_fmp4_read_file(path, NULL);
+    for (gsize split = 0; split <= size; split++)
+      assert_grows_alike(dir, data, size, whole, split);
+    if (!whole)
+      continue;
+
+    /* A byte at a time, from the whole init segment on: at every size, what
+     * was read so far is what reading that much whole gives. */
+    put_file(grow, data, whole->init_size);
+    g_autoptr(UkFmp4Contents) c = uk_fmp4_read_file(grow, NULL);
+    g_assert_nonnull(c);
+    for (gsize at = whole->init_size + 1; at <= size; at++) {
+      put_file(grow, data, at);
+      g_assert_true(uk_fmp4_read_more(grow, c, NULL));
+      g_autoptr(UkFmp4Contents) cut = uk_fmp4_read_file(grow, NULL);
+      g_assert_nonnull(cut);
+      g_assert_cmpuint(c->valid_size, ==, cut->valid_size);
+      g_assert_cmpuint(c->frames->len, ==, cut->frames->len);
+      assert_frames_equal(cut->frames, c->frames, c->frames->len);
+    }
+    g_assert_cmpuint(c->valid_size, ==, whole->valid_size);
+    g_assert_cmpuint(c->frames->len, ==, whole->frames->len);
+  }
+  g_assert_cmpuint(n_inputs, >, 0);
+  g_unlink(grow);
+  g_unlink(path);
+  g_rmdir(dir);
+}
+
 static void
 test_garbage(void)
 {
@@ -199,6 +293,7 @@ main(int argc, char **argv)
   g_test_add_func("/fmp4/truncated", test_truncated);
   g_test_add_func("/fmp4/read-more", test_read_more);
   g_test_add_func("/fmp4/garbage", test_garbage);
+  g_test_add_func("/fmp4/grow-alike", test_grow_alike);
   g_test_add_func("/fmp4/find", test_find);
   return g_test_run();
 }
