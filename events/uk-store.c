@@ -684,10 +684,12 @@ uk_store_set_autocheckpoint(UkStore *s, gboolean on)
 }
 
 gint
-uk_store_checkpoint(UkStore *s)
+uk_store_checkpoint(UkStore *s, gint *wal_frames)
 {
   int log = 0, done = 0;
   if (sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) != SQLITE_OK)
     return -1;
+  if (wal_frames)
+    *wal_frames = log;
   return log - done;
 }

@@ -127,8 +127,9 @@ void uk_store_savepoint_rollback(UkStore *store);
 void uk_store_set_synchronous(UkStore *store, gboolean full);
 void uk_store_set_autocheckpoint(UkStore *store, gboolean on);
 /* One PASSIVE checkpoint (never waits for readers or writers); the number of
- * WAL frames it could not move yet, or -1 on error. */
-gint uk_store_checkpoint(UkStore *store);
+ * WAL frames it could not move yet, or -1 on error. @wal_frames (optional):
+ * the WAL's frames then, moved or not. */
+gint uk_store_checkpoint(UkStore *store, gint *wal_frames);
 
 /* sqlite's data_version: changes whenever another connection (a command-line
  * process) commits. Lets callers cache what only others change. */
