@@ -95,13 +95,15 @@ run_batch(UkWriter *w, GPtrArray *jobs)
  * has copied all it saw of a WAL of RESTART_FRAMES or more, the writer
  * thread, between two batches (no commit can come between), copies the few
  * frames committed since (catch_up): its next transaction then starts the
- * WAL from the beginning. The WAL stays near RESTART_FRAMES, and commits
- * overwrite blocks of a file that no longer grows, which is cheaper to
- * fsync. The catch-up holds the writer for a few milliseconds (two fsyncs),
- * so it is done seldom: every 2 s at 2000 incidents/s, hardly ever at a
- * control room's rate, where the WAL starts over by itself in the pauses. */
+ * WAL from the beginning. The WAL stays at what CHECKPOINT_MS of writes
+ * need, and commits overwrite blocks of a file that no longer grows, which
+ * is cheaper to fsync. The catch-up holds the writer for a few milliseconds
+ * (two fsyncs), so a small WAL is left alone: at a control room's rate the
+ * WAL starts over by itself in the pauses. (Measured, 2000 incidents/s: a
+ * WAL of up to 64 MiB gave a p99 twice that of a 0.5 s one; checkpoints
+ * every 0.25 s the same as every 0.5 s, every 0.125 s worse.) */
 #define CHECKPOINT_MS 500
-#define RESTART_FRAMES 16384 /* 64 MiB of 4 KiB pages, journal_size_limit */
+#define RESTART_FRAMES 1024 /* 4 MiB of 4 KiB pages */
 
 static gpointer
 checkpoint_thread(gpointer data)

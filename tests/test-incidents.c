@@ -223,9 +223,8 @@ test_writer_wal_restarts(void)
   g_test_message("%u writes in %.1f s, WAL at most %" G_GUINT64_FORMAT " bytes, restarted %u times",
                  done, (g_get_monotonic_time() - start) / 1e6, largest, restarts);
   g_assert_cmpuint(restarts, >=, 2);
-  /* 16384 frames of 4 KiB (the writer's RESTART_FRAMES) and what comes
-   * while the checkpoint and the catch-up run. */
-  g_assert_cmpuint(largest, <, 2 * 16384 * (4096 + 24));
+  /* About 0.5 s of writes (a checkpoint's interval), far below this. */
+  g_assert_cmpuint(largest, <, 64 * 1024 * 1024);
   uk_writer_free(w);
   while (g_main_context_iteration(context, FALSE))
     ;
