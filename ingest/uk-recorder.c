@@ -107,6 +107,7 @@ struct _UkRecorder {
   gboolean live_need_init; /* send an init segment before the next frame */
   gint64 live_dts0_90k;    /* camera dts at which the live stream's time is 0 */
   guint32 live_seq;
+  guint64 no_pts; /* frames without a time in this pipeline (dropped) */
 };
 
 const char *
@@ -509,8 +510,10 @@ on_new_sample(GstAppSink *sink, gpointer data)
     return GST_FLOW_OK;
 
   GstClockTime pts = GST_BUFFER_PTS(buf), dts = GST_BUFFER_DTS(buf);
-  if (!GST_CLOCK_TIME_IS_VALID(pts))
-    return GST_FLOW_OK; /* cannot be placed in time: dropped */
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) {
+    r->no_pts++;
+    return GST_FLOW_OK; /* cannot be placed in time: dropped (counted for teardown's log) */
+  }
   if (!GST_CLOCK_TIME_IS_VALID(dts))
     dts = pts;
   gboolean key = !GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
@@ -919,6 +922,41 @@ describe_start(UkRecorder *r)
   g_main_context_pop_thread_default(r->context);
 }
 
+/* What a pipeline's RTP jitter buffer saw (read while it still runs: rtspsrc
+ * removes it when stopped). */
+typedef struct {
+  guint64 pushed, lost, late, duplicates;
+} RtpCounts;
+
+static RtpCounts
+rtp_counts(GstElement *pipeline)
+{
+  RtpCounts n = { 0 };
+  g_autoptr(GstIterator) it = gst_bin_iterate_recurse(GST_BIN(pipeline));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object(&item);
+    GstElementFactory *f = gst_element_get_factory(e);
+    if (f && g_str_equal(GST_OBJECT_NAME(f), "rtpjitterbuffer")) {
+      GstStructure *stats = NULL;
+      g_object_get(e, "stats", &stats, NULL);
+      guint64 v;
+      if (stats && gst_structure_get_uint64(stats, "num-pushed", &v))
+        n.pushed += v;
+      if (stats && gst_structure_get_uint64(stats, "num-lost", &v))
+        n.lost += v;
+      if (stats && gst_structure_get_uint64(stats, "num-late", &v))
+        n.late += v;
+      if (stats && gst_structure_get_uint64(stats, "num-duplicates", &v))
+        n.duplicates += v;
+      g_clear_pointer(&stats, gst_structure_free);
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  return n;
+}
+
 static void
 teardown(UkRecorder *r, const char *reason)
 {
@@ -927,7 +965,15 @@ teardown(UkRecorder *r, const char *reason)
     g_clear_pointer(&r->bus_source, g_source_unref);
   }
   if (r->pipeline) {
+    RtpCounts n = rtp_counts(r->pipeline);
     gst_element_set_state(r->pipeline, GST_STATE_NULL);
+    /* What the run received and lost, so that frames missing from a run can
+     * be told apart: lost before uitkijk, or dropped by it. */
+    g_message("%s: run's RTP packets: %" G_GUINT64_FORMAT " received, %" G_GUINT64_FORMAT
+              " lost before uitkijk, %" G_GUINT64_FORMAT " too late (dropped), %" G_GUINT64_FORMAT
+              " duplicates; %" G_GUINT64_FORMAT " frames without a time (dropped)",
+              r->camera, n.pushed, n.lost, n.late, n.duplicates, r->no_pts);
+    r->no_pts = 0; /* streaming has stopped: it is ours */
     gst_clear_object(&r->pipeline);
   }
   /* Streaming has stopped: the writer state is ours now. */
