@@ -558,6 +558,11 @@ on_media_configure(GstRTSPMediaFactory *factory, GstRTSPMedia *media, UkCamera *
   }
   gst_app_src_set_caps(GST_APP_SRC(appsrc), testcam->caps);
   gst_app_src_set_max_buffers(GST_APP_SRC(appsrc), 2 * APPSRC_MAX_BUFFERS);
+  /* Only the frame count bounds it: the default 200 kB (about 13 frames)
+   * made a starved appsrc drop frames before the pusher's check saw a full
+   * queue. */
+  gst_app_src_set_max_bytes(GST_APP_SRC(appsrc), 0);
+  gst_app_src_set_max_time(GST_APP_SRC(appsrc), 0);
   gst_app_src_set_leaky_type(GST_APP_SRC(appsrc), GST_APP_LEAKY_TYPE_DOWNSTREAM);
 
   GstAppSrcCallbacks callbacks = { .need_data = on_need_data };
