@@ -20,6 +20,8 @@
 #include "uk-clockmap.h"
 #include "uk-fmp4.h"
 #include "uk-sei.h"
+#include "uk-test-frames.h"
+#include "uk-test-util.h"
 
 #include <glib/gstdio.h>
 #include <stdint.h>
@@ -28,27 +30,11 @@
 
 static gchar *dir;
 
-/* Removes @path and everything under it (the fixture's temporary folder, at exit). */
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *name;
-    while ((name = g_dir_read_name(d))) {
-      g_autofree gchar *child = g_build_filename(path, name, NULL);
-      remove_tree(child);
-    }
-    g_dir_close(d);
-  }
-  g_remove(path);
-}
-
 static void
 remove_dir(void)
 {
   if (dir)
-    remove_tree(dir);
+    ukt_remove_tree(dir);
 }
 
 static gchar *
@@ -84,16 +70,7 @@ static void
 frames_equal(const GArray *a, const GArray *b)
 {
   g_assert_cmpuint(a->len, ==, b->len);
-  for (guint i = 0; i < a->len; i++) {
-    const UkFrame *x = &g_array_index(a, UkFrame, i), *y = &g_array_index(b, UkFrame, i);
-    g_assert_cmpint(x->dts_90k, ==, y->dts_90k);
-    g_assert_cmpint(x->cts_90k, ==, y->cts_90k);
-    g_assert_cmpuint(x->duration_90k, ==, y->duration_90k);
-    g_assert_cmpint(x->wall_90k, ==, y->wall_90k);
-    g_assert_cmpuint(x->offset, ==, y->offset);
-    g_assert_cmpuint(x->size, ==, y->size);
-    g_assert_cmpint(x->key, ==, y->key);
-  }
+  ukt_assert_frames_equal(a, b, a->len);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include "uk-config.h"
 #include "uk-console.h"
 #include "uk-store.h"
+#include "uk-test-util.h"
 
 #include <glib/gstdio.h>
 #include <stdint.h>
@@ -32,29 +33,13 @@ discard(gpointer sink, const char *text, gsize len)
   f->sent += len;
 }
 
-/* Removes @path and everything under it (the fixture's temporary folder, at exit). */
-static void
-remove_tree(const char *path)
-{
-  GDir *d = g_dir_open(path, 0, NULL);
-  if (d) {
-    const char *name;
-    while ((name = g_dir_read_name(d))) {
-      g_autofree gchar *child = g_build_filename(path, name, NULL);
-      remove_tree(child);
-    }
-    g_dir_close(d);
-  }
-  g_remove(path);
-}
-
 static gchar *fixture_dir;
 
 static void
 remove_fixture_dir(void)
 {
   if (fixture_dir)
-    remove_tree(fixture_dir);
+    ukt_remove_tree(fixture_dir);
 }
 
 static gchar *

@@ -1,6 +1,7 @@
 /* Unit tests: segment files (uk-segment, uk-fmp4) and the frame index. */
 #include "uk-fmp4.h"
 #include "uk-segment.h"
+#include "uk-test-frames.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -47,21 +48,6 @@ write_segment(const char *path, guint n)
 }
 
 static void
-assert_frames_equal(const GArray *a, const GArray *b, guint n)
-{
-  for (guint i = 0; i < n; i++) {
-    const UkFrame *x = &g_array_index(a, UkFrame, i), *y = &g_array_index(b, UkFrame, i);
-    g_assert_cmpint(x->dts_90k, ==, y->dts_90k);
-    g_assert_cmpint(x->cts_90k, ==, y->cts_90k);
-    g_assert_cmpuint(x->duration_90k, ==, y->duration_90k);
-    g_assert_cmpint(x->wall_90k, ==, y->wall_90k);
-    g_assert_cmpuint(x->offset, ==, y->offset);
-    g_assert_cmpuint(x->size, ==, y->size);
-    g_assert_cmpint(x->key, ==, y->key);
-  }
-}
-
-static void
 test_roundtrip(void)
 {
   g_autofree gchar *dir = g_dir_make_tmp("uk-fmp4-XXXXXX", NULL);
@@ -76,7 +62,7 @@ test_roundtrip(void)
   g_assert_cmpuint(c->track.width, ==, 1280);
   g_assert_cmpuint(c->track.height, ==, 720);
   g_assert_nonnull(c->track.codec_data);
-  assert_frames_equal(written, c->frames, 120);
+  ukt_assert_frames_equal(written, c->frames, 120);
 
   /* The frame index in the database decodes to the same frames. */
   g_autoptr(GBytes) idx
@@ -85,7 +71,7 @@ test_roundtrip(void)
   g_autoptr(GArray) decoded
       = uk_frame_index_decode(idx, g_array_index(written, UkFrame, 0).wall_90k, &error);
   g_assert_no_error(error);
-  assert_frames_equal(written, decoded, 120);
+  ukt_assert_frames_equal(written, decoded, 120);
 
   /* A corrupt index is an error, not a crash. */
   g_autoptr(GBytes) cut = g_bytes_new_from_bytes(idx, 0, g_bytes_get_size(idx) / 2);
@@ -115,7 +101,7 @@ test_truncated(void)
     }
     /* Every frame reported is whole, and valid_size ends right after one. */
     guint n = c->frames->len;
-    assert_frames_equal(written, c->frames, n);
+    ukt_assert_frames_equal(written, c->frames, n);
     if (n > 0) {
       const UkFrame *last = &g_array_index(c->frames, UkFrame, n - 1);
       g_assert_cmpuint(c->valid_size, ==, last->offset + last->size);
@@ -152,12 +138,12 @@ test_read_more(void)
   for (gsize at = len / 3 + 1000; at < len; at += 3001) { /* cut mid-fragment, then on */
     g_assert_true(g_file_set_contents(grow, contents, at, NULL));
     g_assert_true(uk_fmp4_read_more(grow, c, &error));
-    assert_frames_equal(written, c->frames, c->frames->len);
+    ukt_assert_frames_equal(written, c->frames, c->frames->len);
   }
   g_assert_true(g_file_set_contents(grow, contents, len, NULL));
   g_assert_true(uk_fmp4_read_more(grow, c, &error));
   g_assert_cmpuint(c->frames->len, ==, 40);
-  assert_frames_equal(written, c->frames, 40);
+  ukt_assert_frames_equal(written, c->frames, 40);
   g_assert_cmpuint(c->valid_size, ==, len);
 }
 
@@ -193,7 +179,7 @@ assert_grows_alike(const char *dir, const guint8 *data, gsize size, const UkFmp4
   g_assert_cmpuint(c->init_size, ==, whole->init_size);
   g_assert_cmpuint(c->valid_size, ==, whole->valid_size);
   g_assert_cmpuint(c->frames->len, ==, whole->frames->len);
-  assert_frames_equal(whole->frames, c->frames, whole->frames->len);
+  ukt_assert_frames_equal(whole->frames, c->frames, whole->frames->len);
 }
 
 /* The fMP4 reader inputs in tests/data/fuzz-camera (libFuzzer inputs of
@@ -244,7 +230,7 @@ test_grow_alike(void)
       g_assert_nonnull(cut);
       g_assert_cmpuint(c->valid_size, ==, cut->valid_size);
       g_assert_cmpuint(c->frames->len, ==, cut->frames->len);
-      assert_frames_equal(cut->frames, c->frames, c->frames->len);
+      ukt_assert_frames_equal(cut->frames, c->frames, c->frames->len);
     }
     g_assert_cmpuint(c->valid_size, ==, whole->valid_size);
     g_assert_cmpuint(c->frames->len, ==, whole->frames->len);
