@@ -554,6 +554,23 @@ login_check_run(LoginJob *job)
   g_task_run_in_thread(task, login_verify_thread);
 }
 
+/* A login to check: @name's hash, or the dummy hash for a name nobody has
+ * (the same work, so the same time). @done runs once it is checked. The
+ * caller sets what its kind of login needs (conn or http). */
+static LoginJob *
+login_job_new(UkConsole *console, const char *name, const char *password, GAsyncReadyCallback done)
+{
+  g_autoptr(UkUser) user = uk_store_user_get(console->store, name, NULL);
+  LoginJob *job = g_new0(LoginJob, 1);
+  job->console = console;
+  job->done = done;
+  job->name = g_strdup(name);
+  job->password = g_strdup(password);
+  job->hash = g_strdup(user ? user->password_hash : console_dummy_hash(console));
+  job->known = user != NULL;
+  return job;
+}
+
 /* Starts or queues the check (FALSE: too many waiting; @job is still the
  * caller's). */
 static gboolean
@@ -677,16 +694,9 @@ handle_login(Request *req)
     req_error(req, "busy", "a login is already being checked on this connection");
     return;
   }
-  g_autoptr(UkUser) user = uk_store_user_get(req->conn->console->store, name, NULL);
-  LoginJob *job = g_new0(LoginJob, 1);
+  LoginJob *job = login_job_new(req->conn->console, name, password, login_done);
   job->conn = ukc_conn_ref(req->conn);
-  job->console = req->conn->console;
-  job->done = login_done;
   job->id = json_node_copy(req->id);
-  job->name = g_strdup(name);
-  job->password = g_strdup(password);
-  job->hash = g_strdup(user ? user->password_hash : console_dummy_hash(req->conn->console));
-  job->known = user != NULL;
   if (!login_check_submit(job)) {
     login_job_free(job);
     req_error(req, "busy", "too many logins are being checked; try again in a moment");
@@ -1983,16 +1993,9 @@ on_http_login(UkHttpRequest *req, const char *body, gsize len, const char *peer,
     return;
   }
   /* The password is checked on a worker thread, as for the websocket. */
-  g_autoptr(UkUser) user = uk_store_user_get(console->store, name, NULL);
-  LoginJob *job = g_new0(LoginJob, 1);
+  LoginJob *job = login_job_new(console, name, password, http_login_done);
   job->http = req;
-  job->console = console;
   job->peer = g_strdup(peer ? peer : "unknown");
-  job->name = g_strdup(name);
-  job->password = g_strdup(password);
-  job->hash = g_strdup(user ? user->password_hash : console_dummy_hash(console));
-  job->known = user != NULL;
-  job->done = http_login_done;
   if (!login_check_submit(job)) {
     job->http = NULL; /* answered here, not by login_job_free */
     login_job_free(job);
