@@ -269,7 +269,6 @@ uk_time_format_rfc3339(gint64 t_90k)
 {
   gint64 ticks, seconds, second_of_day, days, year, millis;
   int month, day;
-  g_autofree gchar *year_text = NULL;
 
   seconds = div_floor(t_90k, TICKS_PER_SECOND, &ticks);
 
@@ -297,9 +296,7 @@ uk_time_format_rfc3339(gint64 t_90k)
     put_digits(text + 20, millis, 3);
     return g_strdup(text);
   }
-  year_text = g_strdup_printf("%+05" G_GINT64_FORMAT, year);
-
-  return g_strdup_printf("%s-%02d-%02dT%02d:%02d:%02d.%03dZ", year_text, month, day,
+  return g_strdup_printf("%+05" G_GINT64_FORMAT "-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day,
                          (int)(second_of_day / 3600), (int)(second_of_day / 60 % 60),
                          (int)(second_of_day % 60), (int)millis);
 }

@@ -401,6 +401,16 @@ element_playing(GstElement *element, GstClockTime *base_time)
   return playing;
 }
 
+/* Every frame number a camera does not send is logged here, in one format
+ * (bench/soak.py reads it): @why is "late" (the pusher was starved) or
+ * "queue full" (the media's sending fell behind). */
+static void
+log_skip(guint cam, const char *why, guint64 first, guint64 last)
+{
+  g_debug("cam%u: %s, skipping frames %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT, cam, why, first,
+          last);
+}
+
 /* Decides, for every camera, whether a frame is due at clock time @now. Due
  * frames are added to testcam->jobs. Returns the number of jobs and sets
  * @wakeup to the clock time at which the pusher must look again
@@ -434,8 +444,7 @@ plan_locked(UkTestcam *testcam, GstClockTime now, GstClockTime *wakeup)
       /* Starved of CPU: skip what is missed instead of sending a burst, as a
        * camera under load does; decoders recover at the next IDR frame. */
       guint64 current = (now - base_time) / FRAME_DURATION;
-      g_debug("cam%u: late, skipping frames %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT, cam->index,
-              cam->next_frame, current - 1);
+      log_skip(cam->index, "late", cam->next_frame, current - 1);
       cam->next_frame = current;
       due = base_time + current * FRAME_DURATION;
     }
@@ -472,8 +481,7 @@ pusher_thread(gpointer data)
       for (guint i = 0; i < n_jobs; i++) {
         UkPushJob *job = &testcam->jobs[i];
         if (gst_app_src_get_current_level_buffers(GST_APP_SRC(job->appsrc)) >= APPSRC_MAX_BUFFERS) {
-          g_debug("cam%u: queue full, skipping frames %" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
-                  job->cam, job->frame, job->frame);
+          log_skip(job->cam, "queue full", job->frame, job->frame);
         } else {
           GstBuffer *buffer = build_frame(testcam, job->cam, job->frame);
           /* FLUSHING when the media is being shut down: the frame is just lost. */
