@@ -766,8 +766,7 @@ class ConsoleTests(u.Tests):
         run(t())
 
     def rss_kb(self):
-        with open(f"/proc/{self.serve.p.pid}/status") as f:
-            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        return u.proc_kb(self.serve.p.pid)
 
     def test_audit_tamper(self):
         r = u.cli("audit", "verify", "-c", self.config)

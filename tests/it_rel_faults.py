@@ -49,14 +49,6 @@ def proc_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def proc_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def captures(path):
     """(capture_us, frame) of every frame in a segment file, from the simulated
     camera's SEI (one per frame; the text cannot occur in the H.264 data)."""
@@ -250,7 +242,7 @@ class FaultTests(u.Tests):
             "WHERE r.camera = 'flap-1' AND run.end_90k IS NULL")) > 0
         u.wait_until("flap-1 recording", recording, 60, 0.2)
         time.sleep(2)
-        first = (proc_fds(pid), proc_rss_kib(pid))
+        first = (proc_fds(pid), u.proc_kb(pid) or 0)
         gaps_before = int(d.sql("SELECT count(*) FROM gap WHERE camera = 'flap-1'"))
         outages = []
         down_s, up_s, rss_trace = [], [], []
@@ -258,7 +250,7 @@ class FaultTests(u.Tests):
             for i in range(FLAPS + 2):
                 if i == 2:  # after two warm-up flaps: the baseline
                     time.sleep(1)
-                    base = (min(proc_fds(pid) for _ in range(3)), proc_rss_kib(pid))
+                    base = (min(proc_fds(pid) for _ in range(3)), u.proc_kb(pid) or 0)
                     gaps_base = int(d.sql("SELECT count(*) FROM gap WHERE camera = 'flap-1'"))
                 cam.down()
                 killed = time.time()
@@ -270,10 +262,10 @@ class FaultTests(u.Tests):
                 u.wait_until(f"flap {i}: recording again", recording, 40, 0.1)
                 up_s.append(time.time() - back)
                 outages.append((killed, back))
-                rss_trace.append(proc_rss_kib(pid))
+                rss_trace.append(u.proc_kb(pid) or 0)
                 assert d.serve.alive(), d.serve.tail()
             time.sleep(2)
-            after = (min(proc_fds(pid) for _ in range(3)), proc_rss_kib(pid))
+            after = (min(proc_fds(pid) for _ in range(3)), u.proc_kb(pid) or 0)
             gaps = d.rows("SELECT start_90k, end_90k, reason FROM gap WHERE camera = 'flap-1' ORDER BY id")
             u.log(f"flap: {FLAPS} flaps after 2 warm-up ones; fds {first[0]} at start, {base[0]} before, "
                   f"{after[0]} after; VmRSS {first[1]} KiB at start, {base[1]} KiB before, {after[1]} KiB "

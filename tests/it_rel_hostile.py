@@ -176,10 +176,8 @@ class RssSampler:
 
     def sample(self):
         while not self.done.wait(0.2):
-            try:
-                with open(f"/proc/{self.pid}/status") as f:
-                    kb = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-            except (OSError, AttributeError):  # gone, or a zombie without VmRSS
+            kb = u.proc_kb(self.pid)
+            if kb is None:  # gone, or a zombie without VmRSS
                 return
             self.samples += 1
             if kb > self.peak_kb:
@@ -320,8 +318,7 @@ class HostileTests(u.Tests):
         u.log(f"total {time.monotonic() - self.t0:.1f} s")
 
     def rss_kb(self):
-        with open(f"/proc/{self.serve.p.pid}/status") as f:
-            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+        return u.proc_kb(self.serve.p.pid)
 
     def healthy(self):
         assert self.serve.alive(), self.serve.tail()
@@ -339,8 +336,7 @@ class HostileTests(u.Tests):
         u.wait_until("three DESCRIBEs at the huge-length camera", lambda: cam.describes >= 3, 60, 0.2)
         time.sleep(1)  # whatever the third attempt would buffer
         peak, at, samples = self.rss.peak_kb, self.rss.peak_at, self.rss.samples
-        with open(f"/proc/{self.serve.p.pid}/status") as f:
-            hwm = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+        hwm = u.proc_kb(self.serve.p.pid, "VmHWM")
         u.log(f"huge-length camera: {cam.describes} DESCRIBEs, {cam.sent_junk >> 20} MiB of SDP sent; "
               f"server VmRSS {self.rss_start} kB when the console opened, highest {peak} kB at {at:.1f} s "
               f"({samples} samples, 0.2 s apart), VmHWM {hwm} kB")
@@ -828,8 +824,7 @@ class HostileTests(u.Tests):
         n = len(u.complete_segments(self.config, "station-1"))
         u.wait_complete_segments(self.config, "station-1", n + 2, 30)
         rss = self.rss_kb()
-        with open(f"/proc/{self.serve.p.pid}/status") as f:
-            peak = int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1))
+        peak = u.proc_kb(self.serve.p.pid, "VmHWM")
         # (The peak includes the bursts of parallel logins: 64 MiB per argon2id hash.)
         u.log(f"server RSS {self.rss_start} -> {rss} kB (peak {peak} kB)")
         # (+14 MiB measured; under ASan its quarantine makes it ~380 MiB.)

@@ -40,6 +40,19 @@ def wait_until(what, fn, timeout, interval=0.2):
         time.sleep(interval)
 
 
+def proc_kb(pid, field="VmRSS"):
+    """A figure of /proc/PID/status in kB (VmRSS, VmHWM, ...); None when the
+    process or the line is gone (a zombie has no VmRSS)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def port_open(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
