@@ -49,6 +49,16 @@ def proc_fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def steady_fds(pid, seconds=2.0):
+    """The fewest open fds over @seconds (every 0.1 s): what stays open, without
+    the short-lived ones (a segment being rotated, a camera check's socket)."""
+    n = proc_fds(pid)
+    for _ in range(int(seconds * 10)):
+        time.sleep(0.1)
+        n = min(n, proc_fds(pid))
+    return n
+
+
 def captures(path):
     """(capture_us, frame) of every frame in a segment file, from the simulated
     camera's SEI (one per frame; the text cannot occur in the H.264 data)."""
@@ -250,7 +260,7 @@ class FaultTests(u.Tests):
             for i in range(FLAPS + 2):
                 if i == 2:  # after two warm-up flaps: the baseline
                     time.sleep(1)
-                    base = (min(proc_fds(pid) for _ in range(3)), u.proc_kb(pid) or 0)
+                    base = (steady_fds(pid), u.proc_kb(pid) or 0)
                     gaps_base = int(d.sql("SELECT count(*) FROM gap WHERE camera = 'flap-1'"))
                 cam.down()
                 killed = time.time()
@@ -265,7 +275,7 @@ class FaultTests(u.Tests):
                 rss_trace.append(u.proc_kb(pid) or 0)
                 assert d.serve.alive(), d.serve.tail()
             time.sleep(2)
-            after = (min(proc_fds(pid) for _ in range(3)), u.proc_kb(pid) or 0)
+            after = (steady_fds(pid), u.proc_kb(pid) or 0)
             gaps = d.rows("SELECT start_90k, end_90k, reason FROM gap WHERE camera = 'flap-1' ORDER BY id")
             u.log(f"flap: {FLAPS} flaps after 2 warm-up ones; fds {first[0]} at start, {base[0]} before, "
                   f"{after[0]} after; VmRSS {first[1]} KiB at start, {base[1]} KiB before, {after[1]} KiB "
